@@ -1,0 +1,313 @@
+"""SQL implementations of the store ports; the only module that writes SQL."""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from datetime import datetime
+
+from sqlalchemy import Engine, delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from vectis_admin.adapters.db.models import ApiTokenRow, AuditRow, RegistryRow, UserRow
+from vectis_admin.domain.registries import RegistryKind
+from vectis_admin.errors import Conflict, NotFound
+from vectis_admin.services.ports import (
+    ApiTokenRecord,
+    AuditEntry,
+    Page,
+    RegistryRecord,
+    UserRecord,
+)
+
+__all__ = ["SqlStore"]
+
+
+def _to_record(row: RegistryRow) -> RegistryRecord:
+    return RegistryRecord(
+        id=row.id,
+        name=row.name,
+        kind=RegistryKind(row.kind),
+        url=row.url,
+        image_path=row.image_path,
+        default_tag=row.default_tag,
+        requires_auth=row.requires_auth,
+        is_default=row.is_default,
+        enabled=row.enabled,
+        description=row.description,
+        public_credentials=dict(row.public_credentials),
+        secret_ciphertext=row.secret_ciphertext,
+        secret_field_names=list(row.secret_field_names),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        credential_changed_at=row.credential_changed_at,
+        version=row.version,
+    )
+
+
+def _row_values(record: RegistryRecord) -> dict[str, object]:
+    values = asdict(record)
+    values["kind"] = record.kind.value
+    return values
+
+
+class SqlRegistryRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def get(self, registry_id: str) -> RegistryRecord | None:
+        row = self._session.get(RegistryRow, registry_id)
+        return _to_record(row) if row else None
+
+    def get_by_name(self, name: str) -> RegistryRecord | None:
+        row = self._session.scalar(select(RegistryRow).where(RegistryRow.name == name))
+        return _to_record(row) if row else None
+
+    def list(
+        self, *, kind: RegistryKind | None, enabled: bool | None, limit: int, offset: int
+    ) -> Page[RegistryRecord]:
+        query = select(RegistryRow)
+        if kind is not None:
+            query = query.where(RegistryRow.kind == kind.value)
+        if enabled is not None:
+            query = query.where(RegistryRow.enabled == enabled)
+        total = self._session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        rows = self._session.scalars(
+            query.order_by(RegistryRow.name).limit(limit).offset(offset)
+        ).all()
+        return Page(items=[_to_record(r) for r in rows], total=total, limit=limit, offset=offset)
+
+    def all(self) -> builtins.list[RegistryRecord]:
+        return [_to_record(r) for r in self._session.scalars(select(RegistryRow)).all()]
+
+    def add(self, record: RegistryRecord) -> None:
+        with _unique_violations(record.name):
+            self._session.add(RegistryRow(**_row_values(record)))
+            self._session.flush()
+
+    def update(self, record: RegistryRecord, *, expected_version: int) -> None:
+        """Compare-and-set on `version`: a concurrent writer makes this raise Conflict."""
+        values = _row_values(record)
+        values.pop("id")
+        with _unique_violations(record.name):
+            result = self._session.execute(
+                update(RegistryRow)
+                .where(RegistryRow.id == record.id, RegistryRow.version == expected_version)
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
+        if result.rowcount == 0:  # type: ignore[attr-defined]
+            if self._session.get(RegistryRow, record.id) is None:
+                raise NotFound(f"registry {record.id} not found")
+            raise Conflict(
+                f"registry {record.name!r} was changed by someone else "
+                f"(expected version {expected_version}); reload it and try again",
+                reason="stale_version",
+            )
+
+    def delete(self, registry_id: str) -> None:
+        self._session.execute(delete(RegistryRow).where(RegistryRow.id == registry_id))
+
+    def clear_default(self) -> None:
+        # Bump the version too: clearing the star is a change other writers must notice.
+        self._session.execute(
+            update(RegistryRow)
+            .where(RegistryRow.is_default.is_(True))
+            .values(is_default=False, version=RegistryRow.version + 1)
+            .execution_options(synchronize_session=False)
+        )
+
+
+@contextmanager
+def _unique_violations(name: str) -> Iterator[None]:
+    """Turn unique-index violations into Conflicts an operator can act on."""
+    try:
+        yield
+    except IntegrityError as exc:
+        if _violated_constraint(exc) in ("uq_registries_single_default", "is_default"):
+            raise Conflict(
+                "another registry became the default at the same time; try again",
+                reason="default_conflict",
+            ) from None
+        raise Conflict(
+            f"a registry named {name!r} already exists", reason="duplicate_name"
+        ) from None
+
+
+def _violated_constraint(exc: IntegrityError) -> str:
+    """Name of the unique index/column hit, read from the driver (never from user values)."""
+    diag = getattr(exc.orig, "diag", None)  # psycopg
+    if diag is not None and diag.constraint_name:
+        return str(diag.constraint_name)
+    # SQLite: "UNIQUE constraint failed: registries.is_default"
+    return str(exc.orig).rsplit(".", 1)[-1].strip()
+
+
+class SqlAuditRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def record(self, entry: AuditEntry) -> None:
+        values = asdict(entry)
+        values.pop("id")
+        self._session.add(AuditRow(**values))
+
+    def list(
+        self,
+        *,
+        target_type: str | None,
+        target_id: str | None,
+        action: str | None,
+        limit: int,
+        offset: int,
+    ) -> Page[AuditEntry]:
+        query = select(AuditRow)
+        if target_type:
+            query = query.where(AuditRow.target_type == target_type)
+        if target_id:
+            query = query.where(AuditRow.target_id == target_id)
+        if action:
+            query = query.where(AuditRow.action == action)
+        total = self._session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        rows = self._session.scalars(
+            query.order_by(AuditRow.id.desc()).limit(limit).offset(offset)
+        ).all()
+        items = [
+            AuditEntry(
+                id=r.id,
+                at=r.at,
+                actor=r.actor,
+                action=r.action,
+                target_type=r.target_type,
+                target_id=r.target_id,
+                target_name=r.target_name,
+                changes=dict(r.changes),
+                outcome=r.outcome,
+            )
+            for r in rows
+        ]
+        return Page(items=items, total=total, limit=limit, offset=offset)
+
+
+class SqlUserRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def _row(self, username: str) -> UserRow | None:
+        return self._session.scalar(select(UserRow).where(UserRow.username == username))
+
+    def get(self, username: str) -> UserRecord | None:
+        row = self._row(username)
+        if row is None:
+            return None
+        return UserRecord(
+            id=row.id,
+            username=row.username,
+            password_hash=row.password_hash,
+            created_at=row.created_at,
+            password_changed_at=row.password_changed_at,
+        )
+
+    def count(self) -> int:
+        return self._session.scalar(select(func.count()).select_from(UserRow)) or 0
+
+    def add(self, *, username: str, password_hash: str, at: datetime) -> None:
+        self._session.add(
+            UserRow(
+                username=username,
+                password_hash=password_hash,
+                created_at=at,
+                password_changed_at=at,
+            )
+        )
+        self._session.flush()
+
+    def set_password(self, *, username: str, password_hash: str, at: datetime) -> None:
+        row = self._row(username)
+        if row is None:
+            raise NotFound(f"user {username!r} not found")
+        row.password_hash = password_hash
+        row.password_changed_at = at
+
+    def add_token(self, record: ApiTokenRecord, *, token_hash: str) -> None:
+        user = self._row(record.username)
+        if user is None:
+            raise NotFound(f"user {record.username!r} not found")
+        self._session.add(
+            ApiTokenRow(
+                id=record.id,
+                name=record.name,
+                user_id=user.id,
+                prefix=record.prefix,
+                token_hash=token_hash,
+                created_at=record.created_at,
+                expires_at=record.expires_at,
+                last_used_at=None,
+                revoked_at=None,
+            )
+        )
+
+    def _token_record(self, row: ApiTokenRow, username: str) -> ApiTokenRecord:
+        return ApiTokenRecord(
+            id=row.id,
+            name=row.name,
+            username=username,
+            prefix=row.prefix,
+            created_at=row.created_at,
+            expires_at=row.expires_at,
+            last_used_at=row.last_used_at,
+            revoked_at=row.revoked_at,
+        )
+
+    def find_token(self, token_hash: str) -> ApiTokenRecord | None:
+        found = self._session.execute(
+            select(ApiTokenRow, UserRow.username)
+            .join(UserRow, UserRow.id == ApiTokenRow.user_id)
+            .where(ApiTokenRow.token_hash == token_hash)
+        ).first()
+        return self._token_record(found[0], found[1]) if found else None
+
+    def touch_token(self, token_id: str, *, at: datetime) -> None:
+        self._session.execute(
+            update(ApiTokenRow).where(ApiTokenRow.id == token_id).values(last_used_at=at)
+        )
+
+    def list_tokens(self, username: str) -> builtins.list[ApiTokenRecord]:
+        rows = self._session.execute(
+            select(ApiTokenRow, UserRow.username)
+            .join(UserRow, UserRow.id == ApiTokenRow.user_id)
+            .where(UserRow.username == username)
+            .order_by(ApiTokenRow.created_at)
+        ).all()
+        return [self._token_record(r[0], r[1]) for r in rows]
+
+    def revoke_token(self, token_id: str, *, at: datetime) -> bool:
+        result = self._session.execute(
+            update(ApiTokenRow)
+            .where(ApiTokenRow.id == token_id, ApiTokenRow.revoked_at.is_(None))
+            .values(revoked_at=at)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+class SqlTransaction:
+    def __init__(self, session: Session) -> None:
+        self.registries = SqlRegistryRepository(session)
+        self.audit = SqlAuditRepository(session)
+        self.users = SqlUserRepository(session)
+
+
+class SqlStore:
+    """Opens one database transaction per unit of work; commits only if it ends cleanly."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    @contextmanager
+    def transaction(self) -> Iterator[SqlTransaction]:
+        with self._sessions.begin() as session:
+            yield SqlTransaction(session)

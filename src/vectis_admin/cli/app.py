@@ -1,0 +1,51 @@
+"""The `vectis-admin` command: the CLI entry, and `serve`, which starts the console."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from vectis_admin.cli import accounts, keys, registries
+from vectis_admin.cli._context import MappedGroup, runtime
+
+app = typer.Typer(
+    cls=MappedGroup,
+    no_args_is_help=True,
+    help="Vectis Admin: container registries, pull secrets and Vectis clusters on Kubernetes.",
+)
+app.add_typer(registries.app, name="registry")
+app.add_typer(accounts.admin_app, name="admin")
+app.add_typer(accounts.token_app, name="token")
+app.add_typer(accounts.audit_app, name="audit")
+app.add_typer(keys.app, name="keys")
+
+
+@app.command()
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str | None, typer.Option(help="Default: VECTIS_HOST or 127.0.0.1")] = None,
+    port: Annotated[int | None, typer.Option(help="Default: VECTIS_PORT or 8080")] = None,
+) -> None:
+    """Start the console (REST API, OpenAPI at /docs) on the configured database."""
+    import uvicorn
+
+    from vectis_admin.web.app import create_app
+
+    rt = runtime(ctx)
+    accounts.announce_admin(rt)
+    bind_host = host or rt.settings.host
+    bind_port = port or rt.settings.port
+    typer.echo(f"Vectis Admin on http://{bind_host}:{bind_port}  (API docs: /docs)")
+    typer.echo(f"Database: {_display_url(rt.settings.resolved_database_url)}")
+    uvicorn.run(create_app(rt), host=bind_host, port=bind_port, log_level=rt.settings.log_level)
+
+
+def _display_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def main() -> None:
+    app(prog_name="vectis-admin")

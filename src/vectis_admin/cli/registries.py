@@ -1,0 +1,241 @@
+"""`vectis-admin registry …`: the registry use cases from a terminal.
+
+Secrets are never taken as plain arguments (they would land in shell history and `ps`): they are
+read from standard input with `--password-stdin`, like `docker login`, or prompted for, hidden.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from vectis_admin.cli._context import actor, emit, read_stdin, runtime
+from vectis_admin.domain.registries import RegistryKind, kind_info
+from vectis_admin.errors import InvalidInput
+from vectis_admin.services.registries import RegistryChanges, RegistryDraft
+from vectis_admin.web.schemas.registries import RegistryPublic
+
+app = typer.Typer(help="Container registries: add, list, show, update, delete, set default.")
+
+OutputOpt = Annotated[str, typer.Option("--output", "-o", help="table or json")]
+COLUMNS = [
+    ("name", "NAME"),
+    ("kind", "KIND"),
+    ("url", "URL"),
+    ("image_path", "IMAGE"),
+    ("default_tag", "TAG"),
+    ("requires_auth", "AUTH"),
+    ("enabled", "ENABLED"),
+    ("is_default", "DEFAULT"),
+    ("credential_age_days", "CRED AGE (d)"),
+]
+
+
+def _check_output(output: str) -> str:
+    if output not in ("table", "json"):
+        raise InvalidInput.one("--output", "must be table or json")
+    return output
+
+
+def _secret_values(kind: RegistryKind, *, from_stdin: bool, prompt: bool) -> dict[str, str]:
+    """Secret fields of `kind`: one field takes all of stdin; several take NAME=VALUE lines."""
+    fields = [f for f in kind_info(kind).credential_fields if f.secret]
+    if from_stdin:
+        text = read_stdin()
+        if len(fields) == 1:
+            return {fields[0].name: text.rstrip("\r\n")}
+        values: dict[str, str] = {}
+        for line in text.splitlines():
+            name, sep, value = line.partition("=")
+            if not sep or name.strip() not in {f.name for f in fields}:
+                raise InvalidInput.one(
+                    "stdin",
+                    "must hold NAME=VALUE lines with NAME among "
+                    + ", ".join(f.name for f in fields),
+                )
+            values[name.strip()] = value.strip()
+        return values
+    if not prompt:
+        return {}
+    return {f.name: typer.prompt(f.label, hide_input=True) for f in fields if f.required}
+
+
+def _public_values(
+    *, username: str | None, region: str | None, role_arn: str | None
+) -> dict[str, str]:
+    given = {"username": username, "region": region, "role_arn": role_arn}
+    return {k: v for k, v in given.items() if v is not None}
+
+
+@app.command("add")
+def add(
+    ctx: typer.Context,
+    name: str,
+    kind: Annotated[RegistryKind, typer.Option(help="Registry kind")],
+    url: Annotated[str | None, typer.Option(help="host[:port]; defaults to the kind's URL")] = None,
+    image_path: Annotated[str | None, typer.Option(help="e.g. cpoder/vectis-server")] = None,
+    tag: Annotated[str, typer.Option("--tag", help="Default tag")] = "latest",
+    username: Annotated[str | None, typer.Option(help="User name / app id")] = None,
+    region: Annotated[str | None, typer.Option(help="AWS region (ECR)")] = None,
+    role_arn: Annotated[str | None, typer.Option(help="IAM role to assume (ECR)")] = None,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the secret(s) from standard input")
+    ] = False,
+    no_auth: Annotated[bool, typer.Option("--no-auth", help="Anonymous pulls")] = False,
+    default: Annotated[bool, typer.Option("--default", help="Make it the default")] = False,
+    disabled: Annotated[bool, typer.Option("--disabled")] = False,
+    description: Annotated[str, typer.Option()] = "",
+    output: OutputOpt = "table",
+) -> None:
+    """Register a container registry (its credentials are stored encrypted)."""
+    _check_output(output)
+    credentials = (
+        {}
+        if no_auth
+        else {
+            **_public_values(username=username, region=region, role_arn=role_arn),
+            **_secret_values(kind, from_stdin=password_stdin, prompt=True),
+        }
+    )
+    rt = runtime(ctx)
+    saved = rt.registries.create(
+        RegistryDraft(
+            name=name,
+            kind=kind,
+            url=url,
+            image_path=image_path,
+            default_tag=tag,
+            requires_auth=not no_auth,
+            is_default=default,
+            enabled=not disabled,
+            description=description,
+            credentials=credentials,
+        ),
+        actor=actor(),
+    )
+    for warning in saved.warnings:
+        typer.echo(f"warning: {warning}", err=True)
+    emit(RegistryPublic.of_saved(saved, now=rt.clock.now()), output=output, columns=COLUMNS)
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    kind: Annotated[RegistryKind | None, typer.Option()] = None,
+    enabled: Annotated[bool | None, typer.Option("--enabled/--disabled")] = None,
+    limit: int = 100,
+    offset: int = 0,
+    output: OutputOpt = "table",
+) -> None:
+    """List registries."""
+    _check_output(output)
+    rt = runtime(ctx)
+    page = rt.registries.list(kind=kind, enabled=enabled, limit=limit, offset=offset)
+    now = rt.clock.now()
+    emit([RegistryPublic.of(r, now=now) for r in page.items], output=output, columns=COLUMNS)
+
+
+@app.command("show")
+def show(ctx: typer.Context, name: str, output: OutputOpt = "table") -> None:
+    """Show one registry (by name or id); secrets are never shown."""
+    _check_output(output)
+    rt = runtime(ctx)
+    public = RegistryPublic.of(rt.registries.get(name), now=rt.clock.now())
+    if output == "json":
+        emit(public, output=output, columns=COLUMNS)
+        return
+    for key, value in public.model_dump(mode="json", exclude={"warnings"}).items():
+        typer.echo(f"{key:22} {value if value not in (None, '') else '-'}")
+
+
+@app.command("update")
+def update(
+    ctx: typer.Context,
+    name: str,
+    new_name: Annotated[str | None, typer.Option("--name")] = None,
+    url: Annotated[str | None, typer.Option()] = None,
+    image_path: Annotated[str | None, typer.Option()] = None,
+    tag: Annotated[str | None, typer.Option("--tag")] = None,
+    username: Annotated[str | None, typer.Option()] = None,
+    region: Annotated[str | None, typer.Option()] = None,
+    role_arn: Annotated[str | None, typer.Option()] = None,
+    password_stdin: Annotated[bool, typer.Option("--password-stdin")] = False,
+    auth: Annotated[bool | None, typer.Option("--auth/--no-auth")] = None,
+    enabled: Annotated[bool | None, typer.Option("--enable/--disable")] = None,
+    description: Annotated[str | None, typer.Option()] = None,
+    version: Annotated[
+        int | None, typer.Option(help="Refuse if the registry changed since")
+    ] = None,
+    output: OutputOpt = "table",
+) -> None:
+    """Change a registry; credentials not given are kept."""
+    _check_output(output)
+    rt = runtime(ctx)
+    current = rt.registries.get(name)
+    credentials = {
+        **_public_values(username=username, region=region, role_arn=role_arn),
+        **_secret_values(current.kind, from_stdin=password_stdin, prompt=False),
+    }
+    saved = rt.registries.update(
+        current.id,
+        RegistryChanges(
+            name=new_name,
+            url=url,
+            image_path=image_path,
+            default_tag=tag,
+            requires_auth=auth,
+            enabled=enabled,
+            description=description,
+            credentials=credentials or None,
+            expected_version=version if version is not None else current.version,
+        ),
+        actor=actor(),
+    )
+    for warning in saved.warnings:
+        typer.echo(f"warning: {warning}", err=True)
+    emit(RegistryPublic.of_saved(saved, now=rt.clock.now()), output=output, columns=COLUMNS)
+
+
+@app.command("delete")
+def delete(
+    ctx: typer.Context,
+    name: str,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation")] = False,
+) -> None:
+    """Delete a registry."""
+    rt = runtime(ctx)
+    record = rt.registries.get(name)
+    if not yes:
+        typer.confirm(f"Delete registry {record.name!r}?", abort=True)
+    rt.registries.delete(record.id, actor=actor(), expected_version=record.version)
+    typer.echo(f"deleted registry {record.name}")
+
+
+@app.command("set-default")
+def set_default(ctx: typer.Context, name: str) -> None:
+    """Make a registry the default one (the star)."""
+    record = runtime(ctx).registries.set_default(name, actor=actor())
+    typer.echo(f"{record.name} is now the default registry")
+
+
+@app.command("import-docker-config")
+def import_docker_config(
+    ctx: typer.Context,
+    path: Annotated[Path | None, typer.Argument(help="Default: ~/.docker/config.json")] = None,
+) -> None:
+    """Create registries from the `auths` of a Docker config.json."""
+    source = path or Path.home() / ".docker" / "config.json"
+    try:
+        text = source.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InvalidInput.one("path", f"must be a readable file ({exc.strerror})") from None
+    report = runtime(ctx).registries.import_docker_config(text, actor=actor())
+    for saved in report.created:
+        typer.echo(f"imported  {saved.registry.name} ({saved.registry.kind.value})")
+        for warning in saved.warnings:
+            typer.echo(f"  warning: {warning}")
+    for server, reason in report.skipped:
+        typer.echo(f"skipped   {server}: {reason}")
+    typer.echo(f"{len(report.created)} imported, {len(report.skipped)} not importable")

@@ -1,0 +1,58 @@
+"""The composition root: turns validated settings into adapters and services.
+
+The web app factory and the CLI entry both call `open_runtime`; nothing is built at import time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+
+from vectis_admin.adapters.clock import SystemClock
+from vectis_admin.adapters.crypto import KeyRing, load_keyring
+from vectis_admin.adapters.db.repositories import SqlStore
+from vectis_admin.adapters.db.session import create_db_engine, migrate
+from vectis_admin.services.accounts import AccountService
+from vectis_admin.services.audit import AuditService
+from vectis_admin.services.ports import Clock
+from vectis_admin.services.registries import RegistryService
+from vectis_admin.settings import Settings
+
+__all__ = ["Runtime", "open_runtime"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Runtime:
+    settings: Settings
+    clock: Clock
+    engine: Engine
+    keyring: KeyRing
+    registries: RegistryService
+    accounts: AccountService
+    audit: AuditService
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def open_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
+    """Connect, migrate the schema to head, load the encryption keys, build the services."""
+    clock = clock or SystemClock()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = create_db_engine(settings.resolved_database_url)
+    migrate(engine)
+    keyring = load_keyring(
+        env_keys=settings.secret_key.get_secret_value() if settings.secret_key else None,
+        key_file=settings.resolved_key_file,
+    )
+    store = SqlStore(engine)
+    return Runtime(
+        settings=settings,
+        clock=clock,
+        engine=engine,
+        keyring=keyring,
+        registries=RegistryService(store=store, cipher=keyring.box(), clock=clock),
+        accounts=AccountService(store=store, clock=clock),
+        audit=AuditService(store=store),
+    )

@@ -1,0 +1,171 @@
+"""The small interfaces services depend on; adapters implement them, tests hand in real ones.
+
+Records here are plain dataclasses: services never see ORM rows. Secret credential fields travel
+only inside `SecretFields`, whose repr is masked.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Generic, Protocol, TypeVar
+
+from vectis_admin.domain.registries import RegistryKind
+
+__all__ = [
+    "ApiTokenRecord",
+    "AuditEntry",
+    "AuditRepository",
+    "Clock",
+    "Page",
+    "RegistryRecord",
+    "RegistryRepository",
+    "SecretCipher",
+    "SecretFields",
+    "Store",
+    "Transaction",
+    "UserRecord",
+    "UserRepository",
+]
+
+
+class SecretFields(dict[str, str]):
+    """Secret credential values by field name; never printed."""
+
+    def __repr__(self) -> str:
+        return f"SecretFields({sorted(self)!r} set)"
+
+    __str__ = __repr__
+
+
+@dataclass(kw_only=True)
+class RegistryRecord:
+    id: str
+    name: str
+    kind: RegistryKind
+    url: str
+    image_path: str | None
+    default_tag: str
+    requires_auth: bool
+    is_default: bool
+    enabled: bool
+    description: str
+    # Non-secret credential fields (username, region, role ARN...), shown to operators.
+    public_credentials: dict[str, str]
+    # Encrypted JSON of the secret fields; services decrypt it only when they must use it.
+    secret_ciphertext: str | None = field(repr=False)
+    secret_field_names: list[str]
+    created_at: datetime
+    updated_at: datetime
+    credential_changed_at: datetime | None
+    version: int
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Page(Generic[T]):
+    items: Sequence[T]
+    total: int
+    limit: int
+    offset: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class AuditEntry:
+    at: datetime
+    actor: str
+    action: str
+    target_type: str
+    target_id: str | None
+    target_name: str | None
+    # Non-secret fields: {"from": old, "to": new}; secret fields: the string "changed".
+    changes: Mapping[str, Any] = field(default_factory=dict)
+    outcome: str = "success"
+    id: int | None = None
+
+
+@dataclass(kw_only=True)
+class UserRecord:
+    id: int
+    username: str
+    password_hash: str = field(repr=False)
+    created_at: datetime
+    password_changed_at: datetime
+
+
+@dataclass(kw_only=True)
+class ApiTokenRecord:
+    id: str
+    name: str
+    username: str
+    prefix: str
+    created_at: datetime
+    expires_at: datetime | None
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class RegistryRepository(Protocol):
+    def get(self, registry_id: str) -> RegistryRecord | None: ...
+    def get_by_name(self, name: str) -> RegistryRecord | None: ...
+    def list(
+        self, *, kind: RegistryKind | None, enabled: bool | None, limit: int, offset: int
+    ) -> Page[RegistryRecord]: ...
+    def all(self) -> builtins.list[RegistryRecord]: ...
+    def add(self, record: RegistryRecord) -> None: ...
+    def update(self, record: RegistryRecord, *, expected_version: int) -> None: ...
+    def delete(self, registry_id: str) -> None: ...
+    def clear_default(self) -> None: ...
+
+
+class AuditRepository(Protocol):
+    def record(self, entry: AuditEntry) -> None: ...
+    def list(
+        self,
+        *,
+        target_type: str | None,
+        target_id: str | None,
+        action: str | None,
+        limit: int,
+        offset: int,
+    ) -> Page[AuditEntry]: ...
+
+
+class UserRepository(Protocol):
+    def get(self, username: str) -> UserRecord | None: ...
+    def count(self) -> int: ...
+    def add(self, *, username: str, password_hash: str, at: datetime) -> None: ...
+    def set_password(self, *, username: str, password_hash: str, at: datetime) -> None: ...
+    def add_token(self, record: ApiTokenRecord, *, token_hash: str) -> None: ...
+    def find_token(self, token_hash: str) -> ApiTokenRecord | None: ...
+    def touch_token(self, token_id: str, *, at: datetime) -> None: ...
+    def list_tokens(self, username: str) -> builtins.list[ApiTokenRecord]: ...
+    def revoke_token(self, token_id: str, *, at: datetime) -> bool: ...
+
+
+class Transaction(Protocol):
+    @property
+    def registries(self) -> RegistryRepository: ...
+    @property
+    def audit(self) -> AuditRepository: ...
+    @property
+    def users(self) -> UserRepository: ...
+
+
+class Store(Protocol):
+    def transaction(self) -> AbstractContextManager[Transaction, bool | None]: ...
+
+
+class SecretCipher(Protocol):
+    def encrypt(self, plaintext: str) -> str: ...
+    def decrypt(self, ciphertext: str) -> str: ...
+    def rotate(self, ciphertext: str) -> str: ...
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...

@@ -1,0 +1,71 @@
+"""`/api/v1/registries`: each route parses, calls one service function, renders."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query, Response
+
+from vectis_admin.domain.registries import RegistryKind
+from vectis_admin.web.deps import ActorDep, NowDep, RegistriesDep
+from vectis_admin.web.schemas.registries import (
+    RegistryCreate,
+    RegistryPage,
+    RegistryPublic,
+    RegistryUpdate,
+)
+
+router = APIRouter(prefix="/registries", tags=["registries"])
+
+
+@router.get("", response_model=RegistryPage)
+def list_registries(
+    registries: RegistriesDep,
+    _actor: ActorDep,
+    now: NowDep,
+    kind: RegistryKind | None = None,
+    enabled: bool | None = None,
+    limit: int = Query(default=50, ge=1, le=500),
+    offset: int = Query(default=0, ge=0),
+) -> RegistryPage:
+    page = registries.list(kind=kind, enabled=enabled, limit=limit, offset=offset)
+    items = [RegistryPublic.of(r, now=now) for r in page.items]
+    return RegistryPage(items=items, total=page.total, limit=page.limit, offset=page.offset)
+
+
+@router.post("", response_model=RegistryPublic, status_code=201)
+def create_registry(
+    body: RegistryCreate, registries: RegistriesDep, actor: ActorDep, now: NowDep
+) -> RegistryPublic:
+    return RegistryPublic.of_saved(registries.create(body.to_draft(), actor=actor), now=now)
+
+
+@router.get("/{registry_id}", response_model=RegistryPublic)
+def get_registry(
+    registry_id: str, registries: RegistriesDep, _actor: ActorDep, now: NowDep
+) -> RegistryPublic:
+    return RegistryPublic.of(registries.get(registry_id), now=now)
+
+
+@router.patch("/{registry_id}", response_model=RegistryPublic)
+def update_registry(
+    registry_id: str, body: RegistryUpdate, registries: RegistriesDep, actor: ActorDep, now: NowDep
+) -> RegistryPublic:
+    saved = registries.update(registry_id, body.to_changes(), actor=actor)
+    return RegistryPublic.of_saved(saved, now=now)
+
+
+@router.delete("/{registry_id}", status_code=204)
+def delete_registry(
+    registry_id: str,
+    registries: RegistriesDep,
+    actor: ActorDep,
+    version: int | None = Query(default=None, description="Refuse if the registry changed since"),
+) -> Response:
+    registries.delete(registry_id, actor=actor, expected_version=version)
+    return Response(status_code=204)
+
+
+@router.post("/{registry_id}/default", response_model=RegistryPublic)
+def set_default_registry(
+    registry_id: str, registries: RegistriesDep, actor: ActorDep, now: NowDep
+) -> RegistryPublic:
+    return RegistryPublic.of(registries.set_default(registry_id, actor=actor), now=now)

@@ -1,0 +1,67 @@
+"""Request dependencies, named once: the runtime's services and the authenticated actor."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from vectis_admin.errors import AuthenticationFailed
+from vectis_admin.runtime import Runtime
+from vectis_admin.services.accounts import AccountService
+from vectis_admin.services.audit import AuditService
+from vectis_admin.services.registries import RegistryService
+
+__all__ = ["AccountsDep", "ActorDep", "AuditDep", "NowDep", "RegistriesDep"]
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+def get_registries(runtime: RuntimeDep) -> RegistryService:
+    return runtime.registries
+
+
+def get_accounts(runtime: RuntimeDep) -> AccountService:
+    return runtime.accounts
+
+
+def get_audit(runtime: RuntimeDep) -> AuditService:
+    return runtime.audit
+
+
+def now(runtime: RuntimeDep) -> datetime:
+    return runtime.clock.now()
+
+
+NowDep = Annotated[datetime, Depends(now)]
+RegistriesDep = Annotated[RegistryService, Depends(get_registries)]
+AccountsDep = Annotated[AccountService, Depends(get_accounts)]
+AuditDep = Annotated[AuditService, Depends(get_audit)]
+
+
+def require_actor(request: Request, accounts: AccountsDep) -> str:
+    """HTTP Basic (admin user) or `Authorization: Bearer <API token>`; returns the user name."""
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value:
+        return accounts.authenticate_token(value.strip())
+    if scheme.lower() == "basic" and value:
+        try:
+            username, sep, password = base64.b64decode(value, validate=True).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            raise AuthenticationFailed("malformed Basic credentials") from None
+        if sep:
+            return accounts.authenticate_password(username, password)
+    raise AuthenticationFailed("authentication required: HTTP Basic or a Bearer API token")
+
+
+ActorDep = Annotated[str, Depends(require_actor)]

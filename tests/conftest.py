@@ -1,0 +1,65 @@
+"""Fixtures shared by the whole suite: databases (SQLite and a real PostgreSQL), the runtime,
+the API client and the CLI runner, all built from explicit settings in temp directories."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.support.clock import FakeClock
+from tests.support.postgres import PostgresServer, running_postgres
+from vectis_admin.runtime import Runtime, open_runtime
+from vectis_admin.settings import Settings
+from vectis_admin.web.app import create_app
+
+ADMIN_PASSWORD = "correct-horse-battery-staple"
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    with running_postgres() as server:
+        yield server
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'vectis.db'}"
+    server: PostgresServer = request.getfixturevalue("postgres")
+    return server.new_database()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return Settings(
+        data_dir=tmp_path / "data",
+        database_url=database_url,
+        admin_password=ADMIN_PASSWORD,  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def runtime(settings: Settings, clock: FakeClock) -> Iterator[Runtime]:
+    rt = open_runtime(settings, clock=clock)
+    rt.accounts.ensure_admin(username="admin", password=ADMIN_PASSWORD)
+    yield rt
+    rt.close()
+
+
+def basic(user: str, password: str) -> dict[str, str]:
+    return {"Authorization": "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()}
+
+
+@pytest.fixture
+def api(runtime: Runtime) -> Iterator[TestClient]:
+    with TestClient(create_app(runtime), headers=basic("admin", ADMIN_PASSWORD)) as client:
+        yield client
