@@ -4,14 +4,16 @@ the API client and the CLI runner, all built from explicit settings in temp dire
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from typer.testing import CliRunner, Result
 
 from tests.support.clock import FakeClock
 from tests.support.postgres import PostgresServer, running_postgres
+from vectis_admin.cli.app import app as cli_app
 from vectis_admin.runtime import Runtime, open_runtime
 from vectis_admin.settings import Settings
 from vectis_admin.web.app import create_app
@@ -63,3 +65,27 @@ def basic(user: str, password: str) -> dict[str, str]:
 def api(runtime: Runtime) -> Iterator[TestClient]:
     with TestClient(create_app(runtime), headers=basic("admin", ADMIN_PASSWORD)) as client:
         yield client
+
+
+Run = Callable[..., Result]
+
+
+@pytest.fixture
+def cli_env(settings: Settings) -> dict[str, str]:
+    return {
+        "VECTIS_DATA_DIR": str(settings.data_dir),
+        "VECTIS_DATABASE_URL": settings.resolved_database_url,
+        "VECTIS_ADMIN_PASSWORD": ADMIN_PASSWORD,
+        "VECTIS_SECRET_KEY": "",
+        "VECTIS_CONFIG_FILE": "",
+    }
+
+
+@pytest.fixture
+def run(cli_env: dict[str, str]) -> Run:
+    runner = CliRunner()
+
+    def invoke(*args: str, input: str | None = None) -> Result:
+        return runner.invoke(cli_app, list(args), input=input, env=cli_env)
+
+    return invoke

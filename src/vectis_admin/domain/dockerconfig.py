@@ -188,10 +188,9 @@ def _read_entry(
         return ImportableEntry(
             server_key=shown_key, host=host, kind=kind, username=username, password=password
         )
-    return NotImportable(
-        server_key=shown_key,
-        reason=_missing_reason(entry, key=shown_key, host=host, helpers=helpers, store=store),
-    )
+    helper = helpers.get(host) or store
+    reason = _missing_reason(entry, credentials, helper=helper, key=shown_key)
+    return NotImportable(server_key=shown_key, reason=reason)
 
 
 def _entry_credentials(entry: Mapping[str, object]) -> tuple[str, str] | str:
@@ -203,8 +202,11 @@ def _entry_credentials(entry: Mapping[str, object]) -> tuple[str, str] | str:
         return username, password
     # kubelet lets `auth` override the separate fields, and a malformed one fails the pull.
     try:
+        # Go's StdEncoding wants whole padded quanta; Python tolerates extra '=', so check first.
+        if len(auth) % 4:
+            raise binascii.Error
         decoded = base64.b64decode(auth, validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
+    except ValueError:  # binascii.Error, non-ASCII input and bad UTF-8 are all ValueErrors
         return "the auth field is not valid base64 of user:password"
     user, colon, secret = decoded.partition(":")
     if not colon:
@@ -213,20 +215,17 @@ def _entry_credentials(entry: Mapping[str, object]) -> tuple[str, str] | str:
 
 
 def _missing_reason(
-    entry: Mapping[str, object],
-    *,
-    key: str,
-    host: str,
-    helpers: Mapping[str, str],
-    store: str | None,
+    entry: Mapping[str, object], credentials: tuple[str, str], *, helper: str | None, key: str
 ) -> str:
+    username, password = credentials
     if entry.get("identitytoken"):
         return "identity token (OAuth refresh token) entries cannot be imported"
-    helper = helpers.get(host) or store
     if helper is not None:
         return _helper_reason(helper, key)
-    if entry.get("username") or entry.get("auth"):
+    if username:
         return "the entry has a user name but no password"
+    if password:
+        return "the entry has a password but no user name"
     return "the entry holds no credentials"
 
 
@@ -240,8 +239,6 @@ def _helper_reason(helper: str, key: str) -> str:
 
 def _host_of(key: str) -> str | None:
     """The normalised host of an `auths` or `credHelpers` key, or None when it has none."""
-    if key.rstrip("/") == DOCKER_HUB_KEY.rstrip("/"):
-        return "docker.io"
     match = _API_PATH_RE.match(key)
     try:
         return normalize_registry_url(match.group("prefix") if match else key, field="server_key")

@@ -294,8 +294,8 @@ def normalize_registry_url(text: str, *, field: str = "url") -> str:
     """`https://Registry.Example.com:5000/` -> `registry.example.com:5000`.
 
     Registries are identified by host and port only: that is what Docker config keys and kubelet
-    matching compare, so a path would silently never match. The scheme is dropped (the console
-    talks HTTPS). The rejected text is never quoted back: it may hold a password.
+    matching compare, so a path would silently never match. The scheme is dropped, as kubelet
+    drops it. The rejected text is never quoted back: it may hold a password.
     """
     text = text.strip()
     if not text:
