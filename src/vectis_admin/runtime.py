@@ -27,6 +27,7 @@ class Runtime:
     settings: Settings
     clock: Clock
     engine: Engine
+    store: SqlStore
     keyring: KeyRing
     registries: RegistryService
     accounts: AccountService
@@ -40,17 +41,22 @@ def open_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
     """Connect, migrate the schema to head, load the encryption keys, build the services."""
     clock = clock or SystemClock()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = create_db_engine(settings.resolved_database_url)
-    migrate(engine)
     keyring = load_keyring(
         env_keys=settings.secret_key.get_secret_value() if settings.secret_key else None,
         key_file=settings.resolved_key_file,
     )
+    engine = create_db_engine(settings.resolved_database_url)
+    try:
+        migrate(engine)
+    except Exception:
+        engine.dispose()
+        raise
     store = SqlStore(engine)
     return Runtime(
         settings=settings,
         clock=clock,
         engine=engine,
+        store=store,
         keyring=keyring,
         registries=RegistryService(store=store, cipher=keyring.box(), clock=clock),
         accounts=AccountService(store=store, clock=clock),
