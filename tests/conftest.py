@@ -89,3 +89,21 @@ def run(cli_env: dict[str, str]) -> Run:
         return runner.invoke(cli_app, list(args), input=input, env=cli_env)
 
     return invoke
+
+
+def add_generic_registry(run: Run, password: str, name: str = "priv") -> None:
+    """`registry add` of a private registry, the password read from stdin."""
+    result = run(
+        "registry",
+        "add",
+        name,
+        "--kind",
+        "generic",
+        "--url",
+        "r.example.com",
+        "--username",
+        "u",
+        "--password-stdin",
+        input=password,
+    )
+    assert result.exit_code == 0, result.output

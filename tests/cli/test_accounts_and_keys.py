@@ -6,7 +6,7 @@ import stat
 
 from cryptography.fernet import Fernet
 
-from tests.conftest import Run
+from tests.conftest import Run, add_generic_registry
 from tests.support.payloads import registry_payload
 from vectis_admin.runtime import open_runtime
 from vectis_admin.settings import Settings
@@ -46,20 +46,7 @@ def test_token_create_list_revoke(run: Run) -> None:
 
 def test_keys_rotate_with_key_file(run: Run, settings: Settings) -> None:
     password = registry_payload("generic")["credentials"]["password"]
-    add = run(
-        "registry",
-        "add",
-        "priv",
-        "--kind",
-        "generic",
-        "--url",
-        "r.example.com",
-        "--username",
-        "u",
-        "--password-stdin",
-        input=password,
-    )
-    assert add.exit_code == 0, add.output
+    add_generic_registry(run, password)
     key_file = settings.resolved_key_file
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
     old_key = key_file.read_text().strip()
@@ -86,22 +73,7 @@ def test_keys_rotate_with_environment_keys(
     old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
     cli_env["VECTIS_SECRET_KEY"] = old
     password = registry_payload("generic")["credentials"]["password"]
-    assert (
-        run(
-            "registry",
-            "add",
-            "priv",
-            "--kind",
-            "generic",
-            "--url",
-            "r.example.com",
-            "--username",
-            "u",
-            "--password-stdin",
-            input=password,
-        ).exit_code
-        == 0
-    )
+    add_generic_registry(run, password)
     cli_env["VECTIS_SECRET_KEY"] = f"{new},{old}"
     assert run("keys", "rotate").exit_code == 0
     cli_env["VECTIS_SECRET_KEY"] = new
@@ -116,22 +88,7 @@ def test_keys_rotate_with_environment_keys(
 
 def test_wrong_key_is_a_clear_error(run: Run, cli_env: dict[str, str]) -> None:
     cli_env["VECTIS_SECRET_KEY"] = Fernet.generate_key().decode()
-    assert (
-        run(
-            "registry",
-            "add",
-            "priv",
-            "--kind",
-            "generic",
-            "--url",
-            "r.example.com",
-            "--username",
-            "u",
-            "--password-stdin",
-            input="pw-value-1234",
-        ).exit_code
-        == 0
-    )
+    add_generic_registry(run, "pw-value-1234")
     cli_env["VECTIS_SECRET_KEY"] = Fernet.generate_key().decode()
     result = run("registry", "update", "priv", "--description", "x")
     assert result.exit_code == 1

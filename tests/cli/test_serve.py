@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,13 +13,8 @@ from pathlib import Path
 
 import httpx
 
+from tests.support.net import free_port
 from tests.support.payloads import registry_payload
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @contextmanager
@@ -53,7 +47,7 @@ def serving(home: Path, port: int) -> Iterator[tuple[subprocess.Popen[str], Path
 
 
 def test_serve_first_start_prints_password_once_and_persists(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     payload = registry_payload("ghcr")
     with serving(tmp_path, port) as (_proc, log):
         text = log.read_text()

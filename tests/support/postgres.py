@@ -9,7 +9,6 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -17,6 +16,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
+
+from tests.support.net import free_port
 
 __all__ = ["PostgresServer", "find_pg_bin", "running_postgres"]
 
@@ -28,12 +29,6 @@ def find_pg_bin() -> Path:
             "PostgreSQL is not installed: run scripts/setup (it installs Debian's postgresql)"
         )
     return candidates[0].parent
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class PostgresServer:
@@ -65,7 +60,7 @@ def running_postgres() -> Iterator[PostgresServer]:
         if os.geteuid() == 0:
             shutil.chown(tmp, "postgres", "postgres")
         data = tmp / "data"
-        port = _free_port()
+        port = free_port()
         subprocess.run(
             _as_postgres(
                 [
