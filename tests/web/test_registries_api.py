@@ -313,3 +313,46 @@ def _draft(payload: dict[str, Any]) -> Any:
     from vectis_admin.web.schemas.registries import RegistryCreate
 
     return RegistryCreate.model_validate(payload).to_draft()
+
+
+def _ca_pem() -> str:
+    from tests.support.registry_server import make_tls_material
+
+    return make_tls_material().ca_pem.decode()
+
+
+def test_tls_modes_and_ca_bundle(api: TestClient) -> None:
+    skip = create(api, "generic", name="skip", tls_mode="skip-verify")
+    assert skip["insecure"] is True
+    assert any("TLS verification is off" in w for w in skip["warnings"])
+    plain = create(api, "generic", name="plain", tls_mode="http")
+    assert any("plain HTTP" in w for w in plain["warnings"])
+    ca = _ca_pem()
+    trusted = create(api, "harbor", name="harbor", ca_bundle=ca)
+    assert trusted["insecure"] is False
+    assert trusted["ca_bundle"].strip() == ca.strip()
+    removed = api.patch(f"/api/v1/registries/{trusted['id']}", json={"ca_bundle": ""})
+    assert removed.json()["ca_bundle"] is None
+    audit = api.get("/api/v1/audit", params={"target_id": trusted["id"]}).json()["items"][0]
+    change = audit["changes"]["ca_bundle"]
+    assert change["to"] is None and len(change["from"]) == 16  # a fingerprint, not the PEM
+
+
+@pytest.mark.parametrize(
+    ("extra", "field"),
+    [
+        ({"kind": "ghcr", "tls_mode": "skip-verify"}, "tls_mode"),
+        ({"kind": "generic", "tls_mode": "nope"}, "tls_mode"),
+        ({"kind": "generic", "ca_bundle": "not a certificate"}, "ca_bundle"),
+        (
+            {"kind": "generic", "ca_bundle": "-----BEGIN " + "PRIVATE KEY-----\nAAAA\n-----END"},
+            "ca_bundle",
+        ),
+    ],
+)
+def test_bad_tls_settings(api: TestClient, extra: dict[str, Any], field: str) -> None:
+    options = dict(extra)
+    payload = registry_payload(options.pop("kind"), **options)
+    response = api.post("/api/v1/registries", json=payload)
+    assert response.status_code == 422
+    assert field in [i["field"] for i in response.json()["issues"]]

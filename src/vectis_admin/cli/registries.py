@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from vectis_admin.cli._context import actor, emit, read_stdin, runtime
-from vectis_admin.domain.registries import RegistryKind, kind_info
+from vectis_admin.domain.registries import RegistryKind, TlsMode, kind_info
 from vectis_admin.errors import InvalidInput
 from vectis_admin.services.registries import RegistryChanges, RegistryDraft
 from vectis_admin.web.schemas.registries import RegistryPublic
@@ -62,6 +62,15 @@ def _secret_values(kind: RegistryKind, *, from_stdin: bool, prompt: bool) -> dic
     return {f.name: typer.prompt(f.label, hide_input=True) for f in fields if f.required}
 
 
+def _read_ca_file(path: Path | None) -> str | None:
+    if path is None:
+        return None
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInput.one("--ca-file", f"must be a readable PEM file ({exc})") from None
+
+
 def _public_values(
     *, username: str | None, region: str | None, role_arn: str | None
 ) -> dict[str, str]:
@@ -87,6 +96,8 @@ def add(
     default: Annotated[bool, typer.Option("--default", help="Make it the default")] = False,
     disabled: Annotated[bool, typer.Option("--disabled")] = False,
     description: Annotated[str, typer.Option()] = "",
+    tls_mode: Annotated[TlsMode, typer.Option(help="verify, skip-verify or http")] = TlsMode.VERIFY,
+    ca_file: Annotated[Path | None, typer.Option(help="PEM CA bundle to trust")] = None,
     output: OutputOpt = "table",
 ) -> None:
     """Register a container registry (its credentials are stored encrypted)."""
@@ -112,6 +123,8 @@ def add(
             enabled=not disabled,
             description=description,
             credentials=credentials,
+            tls_mode=tls_mode,
+            ca_bundle=_read_ca_file(ca_file),
         ),
         actor=actor(),
     )
@@ -165,6 +178,9 @@ def update(
     auth: Annotated[bool | None, typer.Option("--auth/--no-auth")] = None,
     enabled: Annotated[bool | None, typer.Option("--enable/--disable")] = None,
     description: Annotated[str | None, typer.Option()] = None,
+    tls_mode: Annotated[TlsMode | None, typer.Option()] = None,
+    ca_file: Annotated[Path | None, typer.Option(help="PEM CA bundle; see --no-ca")] = None,
+    no_ca: Annotated[bool, typer.Option("--no-ca", help="Remove the CA bundle")] = False,
     version: Annotated[
         int | None, typer.Option(help="Refuse if the registry changed since")
     ] = None,
@@ -189,6 +205,8 @@ def update(
             enabled=enabled,
             description=description,
             credentials=credentials or None,
+            tls_mode=tls_mode,
+            ca_bundle="" if no_ca else _read_ca_file(ca_file),
             expected_version=version if version is not None else current.version,
         ),
         actor=actor(),

@@ -33,12 +33,21 @@ __all__ = [
     "KindInfo",
     "RegistryCheckResult",
     "RegistryKind",
+    "TlsMode",
     "detect_kind",
     "ecr_host_parts",
     "kind_info",
     "normalize_registry_url",
     "validate_registry",
 ]
+
+
+class TlsMode(StrEnum):
+    """How the console and the nodes talk to the registry; anything but VERIFY is insecure."""
+
+    VERIFY = "verify"
+    SKIP_VERIFY = "skip-verify"
+    PLAIN_HTTP = "http"
 
 
 class RegistryKind(StrEnum):
@@ -392,6 +401,7 @@ class RegistryCheckResult:
     default_tag: str | None
     warnings: tuple[str, ...]
     credentials: dict[str, str] = dataclasses.field(repr=False)
+    ca_bundle: str | None = None
 
 
 class _Report:
@@ -423,6 +433,8 @@ def validate_registry(
     requires_auth: bool,
     credentials: Mapping[str, str] | None,
     credentials_required: bool,
+    tls_mode: TlsMode = TlsMode.VERIFY,
+    ca_bundle: str | None = None,
 ) -> RegistryCheckResult:
     """Check a registry definition against the rules of its kind; raise every issue at once.
 
@@ -452,6 +464,7 @@ def validate_registry(
         if credentials_required:
             _require_fields(info, creds, report)
         _KIND_CHECKS[kind](creds, clean_url, report)
+    bundle = _check_tls(info, tls_mode, ca_bundle, report)
     if report.issues or clean_url is None:  # an invalid URL always left an issue
         raise InvalidInput(report.issues)
     return RegistryCheckResult(
@@ -460,7 +473,43 @@ def validate_registry(
         default_tag=tag,
         warnings=tuple(report.warnings),
         credentials=creds,
+        ca_bundle=bundle,
     )
+
+
+_PEM_CERT_RE: Final = re.compile(
+    r"-----BEGIN CERTIFICATE-----\s+[A-Za-z0-9+/=\s]+?-----END CERTIFICATE-----"
+)
+
+
+def _check_tls(
+    info: KindInfo, tls_mode: TlsMode, ca_bundle: str | None, report: _Report
+) -> str | None:
+    """A CA bundle holds certificates only; insecure modes only for self-hosted registries."""
+    if tls_mode is not TlsMode.VERIFY and info.detectable:
+        report.error("tls_mode", f"must be verify: {info.label} always serves trusted HTTPS")
+    elif tls_mode is TlsMode.SKIP_VERIFY:
+        report.warn(
+            "TLS verification is off for this registry: anyone on the path can impersonate it. "
+            "Add its CA bundle instead; nodes also need it in their container runtime's config."
+        )
+    elif tls_mode is TlsMode.PLAIN_HTTP:
+        report.warn(
+            "plain HTTP: credentials and images travel unencrypted. Development only; nodes "
+            "must list this registry as insecure in their container runtime's config."
+        )
+    bundle = (ca_bundle or "").strip()
+    if not bundle:
+        return None
+    if "PRIVATE KEY" in bundle:
+        report.error("ca_bundle", "must hold CA certificates only, never a private key")
+        return None
+    if not _PEM_CERT_RE.search(bundle):
+        report.error("ca_bundle", "must hold one or more PEM certificates (BEGIN CERTIFICATE)")
+        return None
+    if tls_mode is TlsMode.PLAIN_HTTP:
+        report.error("ca_bundle", "is meaningless with plain HTTP; remove it or use TLS")
+    return bundle + "\n"
 
 
 def _blank_to_none(value: str | None) -> str | None:

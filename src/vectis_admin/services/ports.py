@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar
 
-from vectis_admin.domain.registries import RegistryKind
+from vectis_admin.domain.registries import RegistryKind, TlsMode
 
 __all__ = [
     "ApiTokenRecord",
@@ -62,6 +62,11 @@ class RegistryRecord:
     updated_at: datetime
     credential_changed_at: datetime | None
     version: int
+    tls_mode: TlsMode = TlsMode.VERIFY
+    ca_bundle: str | None = None
+    last_check_at: datetime | None = None
+    last_check_ok: bool | None = None
+    last_check_summary: str | None = None
 
 
 T = TypeVar("T")
@@ -121,6 +126,7 @@ class RegistryRepository(Protocol):
     def update(self, record: RegistryRecord, *, expected_version: int) -> None: ...
     def delete(self, registry_id: str) -> None: ...
     def clear_default(self) -> None: ...
+    def record_check(self, registry_id: str, *, at: datetime, ok: bool, summary: str) -> None: ...
 
 
 class AuditRepository(Protocol):

@@ -8,6 +8,7 @@ and decrypted only to re-validate a partial update.
 from __future__ import annotations
 
 import builtins
+import hashlib
 import json
 import uuid
 from collections.abc import Mapping
@@ -15,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from vectis_admin.domain.dockerconfig import ImportableEntry, parse_docker_config
-from vectis_admin.domain.registries import RegistryKind, kind_info, validate_registry
+from vectis_admin.domain.registries import RegistryKind, TlsMode, kind_info, validate_registry
 from vectis_admin.errors import Conflict, InvalidInput, NotFound, VectisError
 from vectis_admin.services.audit import diff_fields
 from vectis_admin.services.ports import (
@@ -52,6 +53,8 @@ class RegistryDraft:
     enabled: bool = True
     description: str = ""
     credentials: Mapping[str, str] = field(default_factory=dict, repr=False)
+    tls_mode: TlsMode = TlsMode.VERIFY
+    ca_bundle: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -67,6 +70,8 @@ class RegistryChanges:
     enabled: bool | None = None
     description: str | None = None
     credentials: Mapping[str, str] | None = field(default=None, repr=False)
+    tls_mode: TlsMode | None = None
+    ca_bundle: str | None = None  # "" removes the bundle
     expected_version: int | None = None
 
 
@@ -150,6 +155,8 @@ class RegistryService:
             requires_auth=draft.requires_auth,
             credentials=draft.credentials,
             credentials_required=True,
+            tls_mode=draft.tls_mode,
+            ca_bundle=draft.ca_bundle,
         )
         public, secret = _split_credentials(draft.kind, checked.credentials)
         now = self._clock.now()
@@ -171,6 +178,8 @@ class RegistryService:
             updated_at=now,
             credential_changed_at=now if (secret or public) else None,
             version=1,
+            tls_mode=draft.tls_mode,
+            ca_bundle=checked.ca_bundle,
         )
         if draft.is_default and not draft.enabled:
             raise InvalidInput.one("is_default", "a disabled registry cannot be the default")
@@ -314,6 +323,8 @@ class RegistryService:
             changes.default_tag if changes.default_tag is not None else current.default_tag
         )
         image_path = current.image_path if changes.image_path is None else changes.image_path
+        tls_mode = changes.tls_mode or current.tls_mode
+        ca_bundle = current.ca_bundle if changes.ca_bundle is None else changes.ca_bundle
         checked = validate_registry(
             kind=kind,
             url=changes.url or current.url,
@@ -322,6 +333,8 @@ class RegistryService:
             requires_auth=requires_auth,
             credentials=merged if requires_auth else (changes.credentials or {}),
             credentials_required=True,
+            tls_mode=tls_mode,
+            ca_bundle=ca_bundle,
         )
         public, secret = _split_credentials(kind, checked.credentials)
         old_secret = self.secrets_of(current)
@@ -344,6 +357,8 @@ class RegistryService:
             public_credentials=public,
             secret_ciphertext=ciphertext,
             secret_field_names=sorted(secret),
+            tls_mode=tls_mode,
+            ca_bundle=checked.ca_bundle,
         )
         return updated, checked.warnings, secret_changed
 
@@ -380,6 +395,11 @@ def _public_view(record: RegistryRecord) -> dict[str, Any]:
         "is_default": record.is_default,
         "enabled": record.enabled,
         "description": record.description,
+        "tls_mode": record.tls_mode.value,
+        # A fingerprint, so the audit tells "changed" without pasting certificates.
+        "ca_bundle": hashlib.sha256(record.ca_bundle.encode()).hexdigest()[:16]
+        if record.ca_bundle
+        else None,
     }
     view.update({f"credentials.{k}": v for k, v in record.public_credentials.items()})
     return view

@@ -66,6 +66,12 @@ class RegistryRow(Base):
     updated_at: Mapped[datetime]
     credential_changed_at: Mapped[datetime | None]
     version: Mapped[int] = mapped_column(Integer)
+    tls_mode: Mapped[str] = mapped_column(String(20), server_default="verify")
+    ca_bundle: Mapped[str | None] = mapped_column(Text)
+    # Summary of the last Test Connection (never secrets): when, verdict, one line.
+    last_check_at: Mapped[datetime | None]
+    last_check_ok: Mapped[bool | None] = mapped_column(Boolean)
+    last_check_summary: Mapped[str | None] = mapped_column(Text)
 
 
 class AuditRow(Base):

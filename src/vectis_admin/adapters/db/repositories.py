@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from vectis_admin.adapters.db.models import ApiTokenRow, AuditRow, RegistryRow, UserRow
-from vectis_admin.domain.registries import RegistryKind
+from vectis_admin.domain.registries import RegistryKind, TlsMode
 from vectis_admin.errors import Conflict, NotFound
 from vectis_admin.services.ports import (
     ApiTokenRecord,
@@ -45,12 +45,18 @@ def _to_record(row: RegistryRow) -> RegistryRecord:
         updated_at=row.updated_at,
         credential_changed_at=row.credential_changed_at,
         version=row.version,
+        tls_mode=TlsMode(row.tls_mode),
+        ca_bundle=row.ca_bundle,
+        last_check_at=row.last_check_at,
+        last_check_ok=row.last_check_ok,
+        last_check_summary=row.last_check_summary,
     )
 
 
 def _row_values(record: RegistryRecord) -> dict[str, object]:
     values = asdict(record)
     values["kind"] = record.kind.value
+    values["tls_mode"] = record.tls_mode.value
     return values
 
 
@@ -110,6 +116,15 @@ class SqlRegistryRepository:
 
     def delete(self, registry_id: str) -> None:
         self._session.execute(delete(RegistryRow).where(RegistryRow.id == registry_id))
+
+    def record_check(self, registry_id: str, *, at: datetime, ok: bool, summary: str) -> None:
+        # Not an edit of the registry: the version stays, so no writer gets a false conflict.
+        self._session.execute(
+            update(RegistryRow)
+            .where(RegistryRow.id == registry_id)
+            .values(last_check_at=at, last_check_ok=ok, last_check_summary=summary)
+            .execution_options(synchronize_session=False)
+        )
 
     def clear_default(self) -> None:
         # Bump the version too: clearing the star is a change other writers must notice.

@@ -10,7 +10,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-from vectis_admin.domain.registries import RegistryKind, kind_info
+from vectis_admin.domain.registries import RegistryKind, TlsMode, kind_info
 from vectis_admin.services.ports import RegistryRecord
 from vectis_admin.services.registries import RegistryChanges, RegistryDraft, Saved
 
@@ -42,6 +42,8 @@ class RegistryCreate(BaseModel):
         description="Per kind: username/password, or access_key_id/secret_access_key/region "
         "(ECR). Write-only.",
     )
+    tls_mode: TlsMode = TlsMode.VERIFY
+    ca_bundle: str | None = Field(default=None, description="PEM CA certificates to trust")
 
     def to_draft(self) -> RegistryDraft:
         return RegistryDraft(
@@ -55,6 +57,8 @@ class RegistryCreate(BaseModel):
             enabled=self.enabled,
             description=self.description,
             credentials=_reveal(self.credentials) or {},
+            tls_mode=self.tls_mode,
+            ca_bundle=self.ca_bundle,
         )
 
 
@@ -72,6 +76,8 @@ class RegistryUpdate(BaseModel):
     enabled: bool | None = None
     description: str | None = Field(default=None, max_length=2000)
     credentials: _Credentials | None = None
+    tls_mode: TlsMode | None = None
+    ca_bundle: str | None = Field(default=None, description='"" removes the bundle')
     version: int | None = Field(
         default=None, description="The version you read; a concurrent change makes this 409."
     )
@@ -87,8 +93,16 @@ class RegistryUpdate(BaseModel):
             enabled=self.enabled,
             description=self.description,
             credentials=_reveal(self.credentials),
+            tls_mode=self.tls_mode,
+            ca_bundle=self.ca_bundle,
             expected_version=self.version,
         )
+
+
+class LastCheck(BaseModel):
+    at: datetime
+    ok: bool
+    summary: str
 
 
 class RegistryPublic(BaseModel):
@@ -112,6 +126,10 @@ class RegistryPublic(BaseModel):
     created_at: datetime
     updated_at: datetime
     version: int
+    tls_mode: TlsMode
+    insecure: bool
+    ca_bundle: str | None
+    last_check: LastCheck | None
     warnings: list[str] = Field(default_factory=list)
 
     @classmethod
@@ -142,6 +160,16 @@ class RegistryPublic(BaseModel):
             created_at=record.created_at,
             updated_at=record.updated_at,
             version=record.version,
+            tls_mode=record.tls_mode,
+            insecure=record.tls_mode is not TlsMode.VERIFY,
+            ca_bundle=record.ca_bundle,
+            last_check=LastCheck(
+                at=record.last_check_at,
+                ok=bool(record.last_check_ok),
+                summary=record.last_check_summary or "",
+            )
+            if record.last_check_at
+            else None,
             warnings=list(warnings),
         )
 

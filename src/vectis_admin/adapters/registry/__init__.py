@@ -1,0 +1,1 @@
+"""Talking to container registries over the Registry HTTP API v2 (`client.py`)."""
