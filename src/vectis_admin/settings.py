@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from vectis_admin.domain.network_policy import DEFAULT_BLOCKED, NetworkPolicy, parse_networks
 from vectis_admin.errors import FieldIssue, InvalidInput
 
 __all__ = ["Settings", "load_settings"]
@@ -39,6 +40,11 @@ class Settings(BaseSettings):
     admin_username: str = "admin"
     admin_password: SecretStr | None = None
     log_level: str = "info"
+    # SSRF guard for connection tests: comma-separated CIDRs; "allowed" wins over "blocked".
+    blocked_networks: str = ",".join(DEFAULT_BLOCKED)
+    allowed_networks: str = ""
+    # Time allowed to each registry request made by checks.
+    registry_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
 
     @field_validator("admin_password", "secret_key")
     @classmethod
@@ -46,6 +52,13 @@ class Settings(BaseSettings):
         if value is not None and value.get_secret_value().strip().lower() in _PLACEHOLDERS:
             raise ValueError("must not be a placeholder value; choose a real secret")
         return value
+
+    @property
+    def network_policy(self) -> NetworkPolicy:
+        return NetworkPolicy(
+            blocked=parse_networks(self.blocked_networks, field="VECTIS_BLOCKED_NETWORKS"),
+            allowed=parse_networks(self.allowed_networks, field="VECTIS_ALLOWED_NETWORKS"),
+        )
 
     @property
     def resolved_database_url(self) -> str:
@@ -74,7 +87,9 @@ def load_settings(**overrides: Any) -> Settings:
         k: v for k, v in file_values.items() if f"VECTIS_{k.upper()}" not in os.environ
     } | overrides
     try:
-        return Settings(**merged)
+        settings = Settings(**merged)
+        settings.network_policy  # noqa: B018 - validates the network lists at start-up
+        return settings
     except ValidationError as exc:
         raise InvalidInput(
             [

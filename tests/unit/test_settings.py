@@ -63,3 +63,13 @@ def test_bad_values_name_the_variable(
     for value in env.values():
         if "password" in value or "changeme" in value:
             assert value not in str(caught.value)
+
+
+def test_network_lists_are_checked_at_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_settings().network_policy.refusal("169.254.169.254") is not None
+    monkeypatch.setenv("VECTIS_ALLOWED_NETWORKS", "169.254.0.0/16")
+    assert load_settings().network_policy.refusal("169.254.169.254") is None
+    monkeypatch.setenv("VECTIS_BLOCKED_NETWORKS", "10.0.0.0/8,bogus")
+    with pytest.raises(InvalidInput) as caught:
+        load_settings()
+    assert caught.value.issues[0].field == "VECTIS_BLOCKED_NETWORKS"
