@@ -34,7 +34,7 @@ import ssl
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from enum import Enum, StrEnum
+from enum import Enum
 from types import TracebackType
 from typing import Final, Literal
 
@@ -59,6 +59,7 @@ from vectis_admin.domain.challenges import (
     registry_api_host,
     token_request_params,
 )
+from vectis_admin.domain.checks import RegistryFailure
 from vectis_admin.domain.images import (
     validate_digest,
     validate_domain,
@@ -87,28 +88,6 @@ _REDIRECT_STATUSES: Final = frozenset({301, 302, 303, 307, 308})
 # OpenSSL X509_V_ERR_* codes (x509_vfy.h) behind ssl.SSLCertVerificationError.verify_code.
 _UNKNOWN_CA_CODES: Final = frozenset({2, 18, 19, 20, 21})
 _HOSTNAME_MISMATCH_CODES: Final = frozenset({62, 64})
-
-
-class RegistryFailure(StrEnum):
-    """Why a registry call failed: one value per answer Test Connection gives."""
-
-    UNKNOWN_HOST = "unknown_host"
-    CONNECTION_REFUSED = "connection_refused"
-    TIMEOUT = "timeout"
-    NETWORK_ERROR = "network_error"
-    TLS_UNKNOWN_CA = "tls_unknown_ca"
-    TLS_HOSTNAME_MISMATCH = "tls_hostname_mismatch"
-    TLS_ERROR = "tls_error"
-    NOT_A_REGISTRY = "not_a_registry"
-    AUTHENTICATION_REQUIRED = "authentication_required"
-    CREDENTIALS_REJECTED = "credentials_rejected"
-    ACCESS_DENIED = "access_denied"
-    REPOSITORY_MISSING = "repository_missing"
-    TAG_MISSING = "tag_missing"
-    RATE_LIMITED = "rate_limited"
-    RESPONSE_TOO_LARGE = "response_too_large"
-    SERVER_ERROR = "server_error"
-    BAD_RESPONSE = "bad_response"
 
 
 class RegistryError(UpstreamError):
@@ -388,7 +367,7 @@ class RegistryClient:
         repository too, the tag list then tells a missing tag from a missing repository.
         """
         validate_repository_path(repository, field="repository")
-        if reference.startswith("sha") and ":" in reference:
+        if ":" in reference:  # tags cannot hold a colon
             validate_digest(reference, field="reference")
         else:
             validate_tag(reference, field="reference")
@@ -687,6 +666,15 @@ class RegistryClient:
     def _unauthorized(
         self, reply: _Reply, *, what: str, codes: tuple[str, ...], detail: str
     ) -> RegistryError:
+        if not _same_origin(reply.url, self._base) and reply.url.host != self._base.host:
+            # A redirect target (blob storage) never gets our credentials, so its 401 says
+            # nothing about them.
+            return RegistryError(
+                RegistryFailure.BAD_RESPONSE,
+                f"{self.host} redirected {what} to {reply.url.host}, which refused access",
+                status=401,
+                error_codes=codes,
+            )
         challenges = self._parse_challenges(reply)
         challenge = choose_challenge(challenges)
         if challenge is None and challenges:
