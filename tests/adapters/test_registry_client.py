@@ -28,7 +28,7 @@ from tests.support.images import (
     push_image,
     push_index,
 )
-from tests.support.registry_server import RegistryServer, make_tls_material, registry_binary
+from tests.support.registry_server import RegistryServer, make_tls_material
 from tests.support.token_server import TokenServer
 from vectis_admin.adapters.registry.client import (
     RegistryClient,
@@ -37,10 +37,6 @@ from vectis_admin.adapters.registry.client import (
 )
 from vectis_admin.domain.challenges import ACCEPT_MANIFESTS, RateLimit
 from vectis_admin.errors import UpstreamError
-
-pytestmark = pytest.mark.skipif(
-    registry_binary() is None, reason="docker-registry not installed (scripts/setup)"
-)
 
 SERVICE = "test-registry"
 ALICE_PW = "alice-Pw-7d1f"  # test-only htpasswd password

@@ -28,12 +28,8 @@ from tests.support.images import (
     push_image,
     push_index,
 )
-from tests.support.registry_server import RegistryServer, make_tls_material, registry_binary
+from tests.support.registry_server import RegistryServer, make_tls_material
 from tests.support.token_server import TokenServer, parse_scope
-
-pytestmark = pytest.mark.skipif(
-    registry_binary() is None, reason="docker-registry not installed (scripts/setup)"
-)
 
 SERVICE = "test-registry"
 

@@ -36,6 +36,7 @@ class RegistryFailure(StrEnum):
     NOT_A_REGISTRY = "not_a_registry"
     AUTHENTICATION_REQUIRED = "authentication_required"
     CREDENTIALS_REJECTED = "credentials_rejected"
+    CREDENTIALS_UNUSABLE = "credentials_unusable"  # e.g. no ECR token could be minted
     ACCESS_DENIED = "access_denied"
     REPOSITORY_MISSING = "repository_missing"
     TAG_MISSING = "tag_missing"
@@ -181,6 +182,11 @@ def explain(failure: RegistryFailure, *, host: str, image: str | None) -> tuple[
             "credentials rejected: the registry refused this user name and password/token",
             "Check the user name, and that the token is current and not revoked; update the "
             "password here, then redeploy the clusters that use this registry.",
+        ),
+        RegistryFailure.CREDENTIALS_UNUSABLE: (
+            "no registry password could be derived from the stored credentials",
+            "For ECR the console mints a 12-hour token from the AWS keys: check that AWS is "
+            "reachable from the console and that its clock is right.",
         ),
         RegistryFailure.ACCESS_DENIED: (
             f"authenticated, but not allowed to pull {target}",

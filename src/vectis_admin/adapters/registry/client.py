@@ -77,6 +77,7 @@ __all__ = [
     "RegistryError",
     "RegistryFailure",
     "TagList",
+    "tls_failure",
 ]
 
 logger = logging.getLogger(__name__)
@@ -228,6 +229,7 @@ class RegistryClient:
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         transport: httpx.BaseTransport | None = None,
         clock: Callable[[], datetime] = _utc_now,
+        host_guard: Callable[[str], None] | None = None,
     ) -> None:
         if scheme not in ("https", "http"):
             raise InvalidInput.one("scheme", "must be https, or http for an insecure registry")
@@ -253,6 +255,11 @@ class RegistryClient:
         self._use_basic = False
         self._tokens: dict[str, IssuedToken] = {}
         self._challenges: tuple[Challenge, ...] | None = None
+        # Called with every host before it is contacted (registry, token realm, redirect
+        # target): the SSRF guard raises RegistryError there.
+        self._host_guard = host_guard
+        self._index_platforms: dict[str, tuple[str, ...]] = {}
+        self.round_trips = 0
 
     def __repr__(self) -> str:
         return (
@@ -383,8 +390,8 @@ class RegistryClient:
         media_type = media_type_of(reply.headers.get("content-type"))
         size = _int_or_none(reply.headers.get("content-length"))
         rate_limit = rate_limit_of(reply.headers)
-        platforms: tuple[str, ...] | None = None
-        if media_type in INDEX_MEDIA_TYPES or digest is None:
+        platforms: tuple[str, ...] | None = self._index_platforms.get(digest or "")
+        if platforms is None and (media_type in INDEX_MEDIA_TYPES or digest is None):
             body_reply = self._send("GET", url, scope=scope, headers=accept)
             if body_reply.status != 200:
                 raise self._failure(body_reply, what=f"the manifest {repository}:{reference}")
@@ -395,6 +402,8 @@ class RegistryClient:
             if media_type in INDEX_MEDIA_TYPES:
                 try:
                     platforms = tuple(platforms_of(body_reply.body))
+                    if digest:  # a digest's content never changes: no second GET for it
+                        self._index_platforms[digest] = platforms
                 except MalformedResponse as exc:
                     raise RegistryError(
                         RegistryFailure.BAD_RESPONSE,
@@ -410,6 +419,41 @@ class RegistryClient:
             platforms=platforms,
             rate_limit=rate_limit,
         )
+
+    def manifest_platform(self, repository: str, digest: str) -> str | None:
+        """`os/arch[/variant]` of a single-platform manifest, read from its config blob.
+
+        Two GETs (manifest, config); blob GETs do not count as pulls on Docker Hub, and callers
+        cache the answer by digest since a digest's content never changes.
+        """
+        validate_repository_path(repository, field="repository")
+        validate_digest(digest, field="digest")
+        scope = pull_scope(repository)
+        what = f"the manifest {repository}@{digest}"
+        reply = self._send(
+            "GET",
+            self._url(f"/v2/{repository}/manifests/{digest}"),
+            scope=scope,
+            headers={"Accept": ACCEPT_MANIFESTS},
+        )
+        if reply.status != 200:
+            raise self._failure(reply, what=what)
+        try:
+            config_digest = json.loads(reply.body)["config"]["digest"]
+            validate_digest(str(config_digest), field="config")
+        except (ValueError, KeyError, TypeError, InvalidInput):
+            return None  # not an image manifest (an artifact): no platform to speak of
+        blob = self._send("GET", self._url(f"/v2/{repository}/blobs/{config_digest}"), scope=scope)
+        if blob.status != 200:
+            raise self._failure(blob, what=f"the image config of {repository}@{digest}")
+        try:
+            config = json.loads(blob.body)
+            parts = [str(config["os"]), str(config["architecture"])]
+        except (ValueError, KeyError, TypeError):
+            return None
+        if config.get("variant"):
+            parts.append(str(config["variant"]))
+        return "/".join(parts)
 
     def list_tags(self, repository: str, *, page_size: int = 100, max_pages: int = 10) -> TagList:
         """The repository's tags, following `Link: <…>; rel="next"` (A8) for at most
@@ -562,8 +606,11 @@ class RegistryClient:
                     RegistryFailure.UNKNOWN_HOST,
                     f"the host name {current.host} does not exist (reserved .invalid name)",
                 )
+            if self._host_guard is not None:
+                self._host_guard(current.host)
             try:
                 request = self._http.build_request(method, current, headers=headers)
+                self.round_trips += 1
                 response = self._http.send(request, stream=True)
                 try:
                     location = response.headers.get("location")
@@ -767,28 +814,8 @@ class RegistryClient:
                 RegistryFailure.TIMEOUT, f"{where} did not answer within {self.timeout:g} s"
             )
         for cause in _causes(exc):
-            if isinstance(cause, ssl.SSLCertVerificationError):
-                text = cause.verify_message or str(cause)
-                if cause.verify_code in _HOSTNAME_MISMATCH_CODES:
-                    return RegistryError(
-                        RegistryFailure.TLS_HOSTNAME_MISMATCH,
-                        f"the TLS certificate of {where} is not valid for {url.host} ({text})",
-                    )
-                if cause.verify_code in _UNKNOWN_CA_CODES:
-                    return RegistryError(
-                        RegistryFailure.TLS_UNKNOWN_CA,
-                        f"the TLS certificate of {where} is signed by an unknown authority "
-                        f"({text}): add the registry's CA bundle",
-                    )
-                return RegistryError(
-                    RegistryFailure.TLS_ERROR,
-                    f"the TLS certificate of {where} was refused ({text})",
-                )
             if isinstance(cause, ssl.SSLError):
-                return RegistryError(
-                    RegistryFailure.TLS_ERROR,
-                    f"the TLS handshake with {where} failed ({cause.reason or cause})",
-                )
+                return tls_failure(cause, where=where, host=url.host)
             if isinstance(cause, socket.gaierror):
                 return RegistryError(
                     RegistryFailure.UNKNOWN_HOST,
@@ -879,6 +906,30 @@ class RegistryClient:
         if len(text) > _MESSAGE_LIMIT:
             text = text[: _MESSAGE_LIMIT - 1] + "…"
         return text
+
+
+def tls_failure(cause: ssl.SSLError, *, where: str, host: str) -> RegistryError:
+    """Classify a TLS failure by OpenSSL's verify code (shared with the probe's TLS step)."""
+    if isinstance(cause, ssl.SSLCertVerificationError):
+        text = cause.verify_message or str(cause)
+        if cause.verify_code in _HOSTNAME_MISMATCH_CODES:
+            return RegistryError(
+                RegistryFailure.TLS_HOSTNAME_MISMATCH,
+                f"the TLS certificate of {where} is not valid for {host} ({text})",
+            )
+        if cause.verify_code in _UNKNOWN_CA_CODES:
+            return RegistryError(
+                RegistryFailure.TLS_UNKNOWN_CA,
+                f"the TLS certificate of {where} is signed by an unknown authority "
+                f"({text}): add the registry's CA bundle",
+            )
+        return RegistryError(
+            RegistryFailure.TLS_ERROR, f"the TLS certificate of {where} was refused ({text})"
+        )
+    return RegistryError(
+        RegistryFailure.TLS_ERROR,
+        f"the TLS handshake with {where} failed ({cause.reason or cause})",
+    )
 
 
 def _with_auth(headers: dict[str, str], authorization: str | None) -> dict[str, str]:
