@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner, Result
@@ -107,3 +110,53 @@ def add_generic_registry(run: Run, password: str, name: str = "priv") -> None:
         input=password,
     )
     assert result.exit_code == 0, result.output
+
+
+# --- a real token-auth registry with Vectis-like images, shared by API and CLI check tests ---
+
+READER_PASSWORD = "reader-" + "pw-41c9"
+
+
+@dataclass(frozen=True)
+class PullRegistry:
+    host: str
+    digests: dict[str, str]
+    tags: tuple[str, ...]
+
+    def payload(self, name: str = "local", password: str = READER_PASSWORD) -> dict[str, Any]:
+        return {
+            "name": name,
+            "kind": "generic",
+            "url": self.host,
+            "tls_mode": "http",
+            "image_path": "cpoder/vectis-server",
+            "default_tag": "1.0",
+            "credentials": {"username": "reader", "password": password},
+        }
+
+
+@pytest.fixture(scope="session")
+def pull_registry() -> Iterator[PullRegistry]:
+    from tests.support.images import ChallengeAuth, push_image, push_index
+    from tests.support.registry_server import RegistryServer
+    from tests.support.token_server import TokenServer
+
+    pusher = "pusher-" + "pw-77aa"
+    with (
+        TokenServer(
+            users={"pusher": pusher, "reader": READER_PASSWORD},
+            acl={"pusher": {"*": ["pull", "push"]}, "reader": {"cpoder/*": ["pull"]}},
+        ) as tokens,
+        RegistryServer(token_server=tokens) as registry,
+    ):
+        repo = "cpoder/vectis-server"
+        with httpx.Client(auth=ChallengeAuth("pusher", pusher), trust_env=False) as http:
+            digests = {
+                "1.0": push_index(registry.url, repo, "1.0", client=http).digest,
+                "1.1": push_image(registry.url, repo, "1.1", client=http).digest,
+                "latest": push_image(registry.url, repo, "latest", client=http).digest,
+                "arm-only": push_image(
+                    registry.url, repo, "arm-only", platform="linux/arm64", client=http
+                ).digest,
+            }
+        yield PullRegistry(host=registry.host, digests=digests, tags=tuple(sorted(digests)))

@@ -5,6 +5,7 @@ The web app factory and the CLI entry both call `open_runtime`; nothing is built
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
@@ -13,8 +14,11 @@ from vectis_admin.adapters.clock import SystemClock
 from vectis_admin.adapters.crypto import KeyRing, load_keyring
 from vectis_admin.adapters.db.repositories import SqlStore
 from vectis_admin.adapters.db.session import create_db_engine, migrate
+from vectis_admin.adapters.registry.ecr import EcrTokenProvider
+from vectis_admin.adapters.registry.probe import RegistryProbe
 from vectis_admin.services.accounts import AccountService
 from vectis_admin.services.audit import AuditService
+from vectis_admin.services.checks import CheckService
 from vectis_admin.services.ports import Clock
 from vectis_admin.services.registries import RegistryService
 from vectis_admin.settings import Settings
@@ -30,6 +34,7 @@ class Runtime:
     store: SqlStore
     keyring: KeyRing
     registries: RegistryService
+    checks: CheckService
     accounts: AccountService
     audit: AuditService
 
@@ -37,8 +42,17 @@ class Runtime:
         self.engine.dispose()
 
 
-def open_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
-    """Connect, migrate the schema to head, load the encryption keys, build the services."""
+def open_runtime(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    registry_endpoints: Mapping[str, str] | None = None,
+) -> Runtime:
+    """Connect, migrate the schema to head, load the encryption keys, build the services.
+
+    `registry_endpoints` maps a registry host to the address to contact instead (tests point
+    ECR hosts at a local registry).
+    """
     clock = clock or SystemClock()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     keyring = load_keyring(
@@ -52,13 +66,22 @@ def open_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
         engine.dispose()
         raise
     store = SqlStore(engine)
+    registries = RegistryService(store=store, cipher=keyring.box(), clock=clock)
+    probe = RegistryProbe(
+        policy=settings.network_policy,
+        clock=clock.now,
+        ecr=EcrTokenProvider(clock=clock.now, timeout=settings.registry_timeout_seconds),
+        timeout=settings.registry_timeout_seconds,
+        endpoints=registry_endpoints,
+    )
     return Runtime(
         settings=settings,
         clock=clock,
         engine=engine,
         store=store,
         keyring=keyring,
-        registries=RegistryService(store=store, cipher=keyring.box(), clock=clock),
+        registries=registries,
+        checks=CheckService(store=store, registries=registries, prober=probe, clock=clock),
         accounts=AccountService(store=store, clock=clock),
         audit=AuditService(store=store),
     )

@@ -23,15 +23,24 @@ from vectis_admin.errors import (
 from vectis_admin.runtime import Runtime, open_runtime
 from vectis_admin.settings import load_settings
 
-__all__ = ["EXIT_CODES", "MappedGroup", "actor", "emit", "exit_code_for", "runtime"]
+__all__ = [
+    "EXIT_CODES",
+    "EXIT_CODES_BY_NAME",
+    "MappedGroup",
+    "actor",
+    "emit",
+    "exit_code_for",
+    "runtime",
+]
 
 # 2 is click's usage error; the rest are ours, one per error family.
+EXIT_CODES_BY_NAME = {"invalid": 3, "not_found": 4, "conflict": 5, "upstream": 6, "auth": 7}
 EXIT_CODES: list[tuple[type[VectisError], int]] = [
-    (InvalidInput, 3),
-    (NotFound, 4),
-    (Conflict, 5),
-    (UpstreamError, 6),
-    (AuthenticationFailed, 7),
+    (InvalidInput, EXIT_CODES_BY_NAME["invalid"]),
+    (NotFound, EXIT_CODES_BY_NAME["not_found"]),
+    (Conflict, EXIT_CODES_BY_NAME["conflict"]),
+    (UpstreamError, EXIT_CODES_BY_NAME["upstream"]),
+    (AuthenticationFailed, EXIT_CODES_BY_NAME["auth"]),
 ]
 
 

@@ -11,10 +11,11 @@ from typing import Annotated
 
 import typer
 
-from vectis_admin.cli._context import actor, emit, read_stdin, runtime
+from vectis_admin.cli._context import EXIT_CODES_BY_NAME, actor, emit, read_stdin, runtime
 from vectis_admin.domain.registries import RegistryKind, TlsMode, kind_info
 from vectis_admin.errors import InvalidInput
 from vectis_admin.services.registries import RegistryChanges, RegistryDraft
+from vectis_admin.web.schemas.checks import CheckReportPublic, TagPage
 from vectis_admin.web.schemas.registries import RegistryPublic
 
 app = typer.Typer(help="Container registries: add, list, show, update, delete, set default.")
@@ -257,3 +258,58 @@ def import_docker_config(
     for server, reason in report.skipped:
         typer.echo(f"skipped   {server}: {reason}")
     typer.echo(f"{len(report.created)} imported, {len(report.skipped)} not importable")
+
+
+_MARKS = {"passed": "ok  ", "failed": "FAIL", "warning": "warn", "skipped": "-   "}
+
+
+@app.command("test")
+def test(
+    ctx: typer.Context,
+    name: str,
+    image: Annotated[
+        str | None, typer.Option(help="path:tag, :tag, @digest or a full reference")
+    ] = None,
+    output: OutputOpt = "table",
+) -> None:
+    """Test Connection: reachability, credentials, image and tag, step by step.
+
+    Exits 0 when every step passed (warnings allowed), 6 when a step failed.
+    """
+    _check_output(output)
+    report = CheckReportPublic.of(runtime(ctx).checks.test_saved(name, image=image, actor=actor()))
+    if output == "json":
+        typer.echo(report.model_dump_json(indent=2))
+    else:
+        typer.echo(f"{report.registry}: {report.image or '(no image path)'}")
+        for step in report.steps:
+            latency = f"{step.latency_ms:7.1f} ms" if step.latency_ms is not None else " " * 10
+            typer.echo(f"  [{_MARKS[step.status]}] {step.title:28} {latency}  {step.message}")
+            if step.hint and step.status in ("failed", "warning"):
+                typer.echo(f"  {'':36}fix: {step.hint}")
+        typer.echo(report.summary)
+    if not report.ok:
+        raise typer.Exit(EXIT_CODES_BY_NAME["upstream"])
+
+
+@app.command("tags")
+def tags(
+    ctx: typer.Context,
+    name: str,
+    image_path: Annotated[str | None, typer.Option(help="Default: the registry's")] = None,
+    limit: int = 100,
+    offset: int = 0,
+    output: OutputOpt = "table",
+) -> None:
+    """List the image's tags, read from the registry itself."""
+    _check_output(output)
+    page = TagPage.of(
+        runtime(ctx).checks.tags(name, image_path=image_path), limit=limit, offset=offset
+    )
+    if output == "json":
+        typer.echo(page.model_dump_json(indent=2))
+        return
+    for tag in page.items:
+        typer.echo(tag)
+    more = "" if page.complete else " (the registry has more; listing stopped)"
+    typer.echo(f"{len(page.items)} of {page.total} tags of {page.repository}{more}", err=True)

@@ -8,12 +8,17 @@ failures and turns each into a plain-language message and a fix hint. No I/O her
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+
+from vectis_admin.domain.registries import RegistryKind, TlsMode
 
 __all__ = [
     "CheckReport",
     "CheckStep",
+    "ProbeTarget",
+    "TagList",
     "RegistryFailure",
     "Step",
     "StepStatus",
@@ -124,6 +129,35 @@ class CheckReport:
         if self.digest:
             return f"OK: {self.image} is {self.digest}"
         return "OK: registry reachable and credentials accepted"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProbeTarget:
+    label: str
+    kind: RegistryKind
+    host: str  # the registry's normalised URL: host[:port]
+    tls_mode: TlsMode
+    ca_bundle: str | None
+    credentials: Mapping[str, str] = field(repr=False)
+    repository: str | None  # path inside the registry, e.g. cpoder/vectis-server
+    reference: str | None  # tag or digest
+
+    @property
+    def image(self) -> str | None:
+        if not self.repository:
+            return None
+        sep = "@" if self.reference and ":" in self.reference else ":"
+        return f"{self.host}/{self.repository}{sep}{self.reference or 'latest'}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class TagList:
+    """Tags in the registry's order; `complete` is False when the page limit cut the listing."""
+
+    repository: str
+    tags: tuple[str, ...]
+    complete: bool
+    pages: int
 
 
 def explain(failure: RegistryFailure, *, host: str, image: str | None) -> tuple[str, str]:

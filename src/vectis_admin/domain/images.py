@@ -28,6 +28,7 @@ __all__ = [
     "validate_domain",
     "validate_repository_path",
     "validate_tag",
+    "image_in_registry",
 ]
 
 DEFAULT_DOMAIN: Final = "docker.io"
@@ -267,3 +268,29 @@ def _issues_of(check: Callable[..., str], value: str, field: str) -> list[FieldI
 def _named(part: str, issues: list[FieldIssue]) -> list[FieldIssue]:
     # The whole reference is one input field, so each rule says which part of it broke.
     return [FieldIssue(i.field, f"{part} {i.rule}") for i in issues]
+
+
+def image_in_registry(text: str, *, registry_host: str, field: str = "image") -> tuple[str, str]:
+    """(repository path, tag or digest) of an image given for one registry.
+
+    Operators type `cpoder/vectis-server:1.2` (a path in this registry) or a full reference
+    whose host must be this registry (`ghcr.io/cpoder/vectis-server:1.2`). A reference to
+    another registry is refused: its credentials would be the wrong ones.
+    """
+    text = text.strip()
+    name, tag, digest = _split_reference(text)
+    first, slash, rest = name.partition("/")
+    looks_like_host = slash and (first == "localhost" or any(c in first for c in ".:"))
+    if looks_like_host:
+        host = DEFAULT_DOMAIN if first in (_LEGACY_DOMAIN, "registry-1.docker.io") else first
+        if host.lower() != registry_host.lower():
+            raise InvalidInput.one(
+                field, f"names the registry {host}, not {registry_host}: pick that registry"
+            )
+        name = rest
+    if registry_host == DEFAULT_DOMAIN and "/" not in name:
+        name = _OFFICIAL_PREFIX + name
+    validate_repository_path(name, field=field)
+    if digest is not None:
+        return name, validate_digest(digest, field=field)
+    return name, validate_tag(tag, field=field) if tag else DEFAULT_TAG

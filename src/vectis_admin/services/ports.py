@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar
 
+from vectis_admin.domain.checks import CheckReport, ProbeTarget, TagList
 from vectis_admin.domain.registries import RegistryKind, TlsMode
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "AuditRepository",
     "Clock",
     "Page",
+    "RegistryProber",
     "RegistryRecord",
     "RegistryRepository",
     "SecretCipher",
@@ -152,6 +154,13 @@ class UserRepository(Protocol):
     def touch_token(self, token_id: str, *, at: datetime) -> None: ...
     def list_tokens(self, username: str) -> builtins.list[ApiTokenRecord]: ...
     def revoke_token(self, token_id: str, *, at: datetime) -> bool: ...
+
+
+class RegistryProber(Protocol):
+    """Runs Test Connection against a live registry (the registry probe adapter)."""
+
+    def check(self, target: ProbeTarget, *, warm: bool = False) -> CheckReport: ...
+    def tags(self, target: ProbeTarget, *, page_size: int, max_pages: int) -> TagList: ...
 
 
 class Transaction(Protocol):

@@ -13,9 +13,10 @@ from vectis_admin.errors import AuthenticationFailed
 from vectis_admin.runtime import Runtime
 from vectis_admin.services.accounts import AccountService
 from vectis_admin.services.audit import AuditService
+from vectis_admin.services.checks import CheckService
 from vectis_admin.services.registries import RegistryService
 
-__all__ = ["AccountsDep", "ActorDep", "AuditDep", "NowDep", "RegistriesDep"]
+__all__ = ["AccountsDep", "ActorDep", "AuditDep", "ChecksDep", "NowDep", "RegistriesDep"]
 
 
 def get_runtime(request: Request) -> Runtime:
@@ -38,6 +39,10 @@ def get_audit(runtime: RuntimeDep) -> AuditService:
     return runtime.audit
 
 
+def get_checks(runtime: RuntimeDep) -> CheckService:
+    return runtime.checks
+
+
 def now(runtime: RuntimeDep) -> datetime:
     return runtime.clock.now()
 
@@ -46,6 +51,7 @@ NowDep = Annotated[datetime, Depends(now)]
 RegistriesDep = Annotated[RegistryService, Depends(get_registries)]
 AccountsDep = Annotated[AccountService, Depends(get_accounts)]
 AuditDep = Annotated[AuditService, Depends(get_audit)]
+ChecksDep = Annotated[CheckService, Depends(get_checks)]
 
 
 def require_actor(request: Request, accounts: AccountsDep) -> str:

@@ -59,7 +59,7 @@ from vectis_admin.domain.challenges import (
     registry_api_host,
     token_request_params,
 )
-from vectis_admin.domain.checks import RegistryFailure
+from vectis_admin.domain.checks import RegistryFailure, TagList
 from vectis_admin.domain.images import (
     validate_digest,
     validate_domain,
@@ -165,16 +165,6 @@ class ManifestInfo:
     @property
     def is_index(self) -> bool:
         return self.media_type in INDEX_MEDIA_TYPES
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class TagList:
-    """Tags in the registry's order; `complete` is False when `max_pages` cut the listing."""
-
-    repository: str
-    tags: tuple[str, ...]
-    complete: bool
-    pages: int
 
 
 class _Sent(Enum):

@@ -17,7 +17,7 @@ import ssl
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, NoReturn, TypeVar
 
@@ -33,6 +33,7 @@ from vectis_admin.domain.checks import (
     STEP_ORDER,
     CheckReport,
     CheckStep,
+    ProbeTarget,
     RegistryFailure,
     Step,
     StepStatus,
@@ -47,25 +48,6 @@ __all__ = ["ProbeTarget", "RegistryProbe", "REQUIRED_PLATFORM"]
 REQUIRED_PLATFORM = "linux/amd64"  # what Vectis nodes run
 _T = TypeVar("_T")
 _WARM_SECONDS = 300
-
-
-@dataclass(frozen=True, kw_only=True)
-class ProbeTarget:
-    label: str
-    kind: RegistryKind
-    host: str  # the registry's normalised URL: host[:port]
-    tls_mode: TlsMode
-    ca_bundle: str | None
-    credentials: Mapping[str, str] = field(repr=False)
-    repository: str | None  # path inside the registry, e.g. cpoder/vectis-server
-    reference: str | None  # tag or digest
-
-    @property
-    def image(self) -> str | None:
-        if not self.repository:
-            return None
-        sep = "@" if self.reference and ":" in self.reference else ":"
-        return f"{self.host}/{self.repository}{sep}{self.reference or 'latest'}"
 
 
 class _StepFailed(Exception):
@@ -149,10 +131,10 @@ class RegistryProbe:
                 )
             elif target.credentials:
                 login = run.step(Step.CREDENTIALS, lambda: self._login(target))
-            client = self._client(target, scheme, host, login=login)
+            client = authed = self._client(target, scheme, host, login=login)
             if login[0] is not None:
                 scope_repo = target.repository or "vectis-admin/credential-check"
-                run.step(Step.CREDENTIALS, lambda: client.check_credentials(scope_repo))
+                run.step(Step.CREDENTIALS, lambda: authed.check_credentials(scope_repo))
                 run.passed(Step.CREDENTIALS, f"accepted for {login[0]}")
             elif not target.credentials:
                 run.record(Step.CREDENTIALS, StepStatus.SKIPPED, "no credentials set: anonymous")
@@ -286,9 +268,11 @@ class RegistryProbe:
         repository = target.repository
         run.platforms = run.step(
             Step.IMAGE,
-            lambda: info.platforms
-            if info.platforms is not None or not info.digest
-            else self._single_platform(client, repository, info.digest),
+            lambda: (
+                info.platforms
+                if info.platforms is not None or not info.digest
+                else self._single_platform(client, repository, info.digest)
+            ),
         )
         if run.platforms and REQUIRED_PLATFORM not in {p.split("/v")[0] for p in run.platforms}:
             run.record(

@@ -5,7 +5,13 @@ from __future__ import annotations
 from fastapi import APIRouter, Query, Response
 
 from vectis_admin.domain.registries import RegistryKind
-from vectis_admin.web.deps import ActorDep, NowDep, RegistriesDep
+from vectis_admin.web.deps import ActorDep, ChecksDep, NowDep, RegistriesDep
+from vectis_admin.web.schemas.checks import (
+    CheckReportPublic,
+    CheckRequest,
+    TagPage,
+    UnsavedCheckRequest,
+)
 from vectis_admin.web.schemas.registries import (
     RegistryCreate,
     RegistryPage,
@@ -14,6 +20,15 @@ from vectis_admin.web.schemas.registries import (
 )
 
 router = APIRouter(prefix="/registries", tags=["registries"])
+
+
+@router.post("/test", response_model=CheckReportPublic)
+def test_unsaved_registry(
+    body: UnsavedCheckRequest, checks: ChecksDep, actor: ActorDep
+) -> CheckReportPublic:
+    """Test Connection on form values, before Create; nothing is stored."""
+    report = checks.test_unsaved(body.to_draft(), image=body.image, actor=actor)
+    return CheckReportPublic.of(report)
 
 
 @router.get("", response_model=RegistryPage)
@@ -69,3 +84,26 @@ def set_default_registry(
     registry_id: str, registries: RegistriesDep, actor: ActorDep, now: NowDep
 ) -> RegistryPublic:
     return RegistryPublic.of(registries.set_default(registry_id, actor=actor), now=now)
+
+
+@router.post("/{registry_id}/test", response_model=CheckReportPublic)
+def test_registry(
+    registry_id: str, checks: ChecksDep, actor: ActorDep, body: CheckRequest | None = None
+) -> CheckReportPublic:
+    """Test Connection: reachability, credentials, image and tag, step by step."""
+    image = body.image if body else None
+    return CheckReportPublic.of(checks.test_saved(registry_id, image=image, actor=actor))
+
+
+@router.get("/{registry_id}/tags", response_model=TagPage)
+def list_tags(
+    registry_id: str,
+    checks: ChecksDep,
+    _actor: ActorDep,
+    image_path: str | None = None,
+    limit: int = Query(default=100, ge=1, le=1000),
+    offset: int = Query(default=0, ge=0),
+) -> TagPage:
+    """Tags of the registry's image (or of `image_path`), sorted, read from the registry."""
+    tags = checks.tags(registry_id, image_path=image_path)
+    return TagPage.of(tags, limit=limit, offset=offset)
