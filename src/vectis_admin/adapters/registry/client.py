@@ -327,6 +327,10 @@ class RegistryClient:
             )
         raise self._failure(reply, what="the registry API check (/v2/)")
 
+    def adopt(self, ping: PingResult) -> None:
+        """Take what another client's `ping()` learnt of this registry: saves a round trip."""
+        self._challenges = ping.challenges
+
     def check_credentials(self, repository: str) -> CredentialCheck:
         """Are the credentials accepted? Basic: `/v2/` with them; Bearer: a token for
         `repository:<path>:pull` (401 there = rejected). The token is cached, so a following

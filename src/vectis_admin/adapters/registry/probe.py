@@ -132,6 +132,7 @@ class RegistryProbe:
             elif target.credentials:
                 login = run.step(Step.CREDENTIALS, lambda: self._login(target))
             client = authed = self._client(target, scheme, host, login=login)
+            authed.adopt(ping)
             if login[0] is not None:
                 scope_repo = target.repository or "vectis-admin/credential-check"
                 run.step(Step.CREDENTIALS, lambda: authed.check_credentials(scope_repo))
