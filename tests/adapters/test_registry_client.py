@@ -696,3 +696,36 @@ def test_docker_io_maps_to_its_api_host_and_repr_hides_password() -> None:
     with RegistryClient(host="docker.io", username="me", password="dckr_pat_" + "x" * 8) as c:
         assert c.host == "registry-1.docker.io"
         assert "dckr_pat" not in repr(c) and "dckr_pat" not in repr(vars(c))
+
+
+def test_acr_refresh_token_is_exchanged_by_oauth2_post() -> None:
+    """Azure AD login: user 00000000-…, password = a refresh token, POSTed to the realm."""
+    from vectis_admin.adapters.registry.client import ACR_REFRESH_TOKEN_USER
+
+    with (
+        TokenServer(
+            service=SERVICE,
+            users={"pusher": "pusher-pw", "aad-user": "unused-pw"},
+            acl={"pusher": {"*": ["pull", "push"]}, "aad-user": {"team/*": ["pull"]}},
+        ) as tokens,
+        RegistryServer(token_server=tokens) as registry,
+    ):
+        with httpx.Client(auth=ChallengeAuth("pusher", "pusher-pw"), trust_env=False) as http:
+            pushed = push_image(registry.url, "team/app", "1", client=http)
+        refresh = tokens.issue_refresh_token("aad-user")
+        with RegistryClient(
+            host=registry.host, scheme="http", username=ACR_REFRESH_TOKEN_USER, password=refresh
+        ) as client:
+            client.ping()
+            assert client.check_credentials("team/app").authenticated
+            assert client.head_manifest("team/app", "1").digest == pushed.digest
+        posts = [r for r in tokens.journal if r.method == "POST"]
+        assert posts and posts[-1].grant_type == "refresh_token" and posts[-1].status == 200
+        tokens.revoke_refresh_tokens()
+        with RegistryClient(
+            host=registry.host, scheme="http", username=ACR_REFRESH_TOKEN_USER, password=refresh
+        ) as client:
+            client.ping()
+            error = reason_of(lambda: client.check_credentials("team/app"))
+        assert error.reason is RegistryFailure.CREDENTIALS_REJECTED
+        assert refresh not in error.message

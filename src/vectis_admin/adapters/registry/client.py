@@ -37,6 +37,7 @@ from datetime import UTC, datetime
 from enum import Enum
 from types import TracebackType
 from typing import Final, Literal
+from urllib.parse import urlencode
 
 import httpx
 
@@ -69,6 +70,7 @@ from vectis_admin.domain.images import (
 from vectis_admin.errors import InvalidInput, UpstreamError
 
 __all__ = [
+    "ACR_REFRESH_TOKEN_USER",
     "DEFAULT_MAX_RESPONSE_BYTES",
     "CredentialCheck",
     "ManifestInfo",
@@ -87,6 +89,8 @@ _MAX_REDIRECTS: Final = 5
 _MESSAGE_LIMIT: Final = 300
 _REDIRECT_STATUSES: Final = frozenset({301, 302, 303, 307, 308})
 # OpenSSL X509_V_ERR_* codes (x509_vfy.h) behind ssl.SSLCertVerificationError.verify_code.
+# Username ACR expects with an Azure AD refresh token as password (Azure/acr AAD-OAuth.md).
+ACR_REFRESH_TOKEN_USER: Final = "00000000-0000-0000-0000-000000000000"
 _UNKNOWN_CA_CODES: Final = frozenset({2, 18, 19, 20, 21})
 _HOSTNAME_MISMATCH_CODES: Final = frozenset({62, 64})
 
@@ -550,18 +554,23 @@ class RegistryClient:
                 f"(realm {self._scrub(realm or '')!r})",
                 status=401,
             )
-        params = token_request_params(challenge, scopes=[scope], username=self.username)
-        token_url = realm_url.copy_merge_params(tuple(params))
-        basic = self._basic_authorization()
         received_at = self._clock()
-        reply = self._send(
-            "GET",
-            token_url,
-            headers={"Authorization": basic} if basic else None,
-            authenticate=False,
-        )
+        if self.username == ACR_REFRESH_TOKEN_USER and self._password is not None:
+            reply = self._oauth2_refresh(realm_url, challenge, scope)
+            anonymous = False
+        else:
+            params = token_request_params(challenge, scopes=[scope], username=self.username)
+            token_url = realm_url.copy_merge_params(tuple(params))
+            basic = self._basic_authorization()
+            anonymous = basic is None
+            reply = self._send(
+                "GET",
+                token_url,
+                headers={"Authorization": basic} if basic else None,
+                authenticate=False,
+            )
         if reply.status == 401:
-            if basic is None:
+            if anonymous:
                 raise RegistryError(
                     RegistryFailure.AUTHENTICATION_REQUIRED,
                     f"the token service {realm_url.host} refuses anonymous access: "
@@ -588,8 +597,32 @@ class RegistryClient:
         self._tokens[scope] = token
         return token
 
+    def _oauth2_refresh(self, realm: httpx.URL, challenge: Challenge, scope: str) -> _Reply:
+        """Azure AD login to ACR (A5, B5): the password is a refresh token, exchanged by an
+        OAuth2 POST for an access token; registries refuse it on the GET flow."""
+        assert self._password is not None
+        form = {
+            "grant_type": "refresh_token",
+            "service": challenge.service or self.host,
+            "scope": scope,
+            "client_id": "vectis-admin",
+            "refresh_token": self._password.reveal(),
+        }
+        return self._exchange(
+            "POST",
+            realm,
+            {"Content-Type": "application/x-www-form-urlencoded"},
+            want_body=True,
+            content=urlencode(form).encode(),
+        )
+
     def _exchange(
-        self, method: str, url: httpx.URL, headers: dict[str, str], want_body: bool
+        self,
+        method: str,
+        url: httpx.URL,
+        headers: dict[str, str],
+        want_body: bool,
+        content: bytes | None = None,
     ) -> _Reply:
         """One request and its redirects, with the size cap and failure translation."""
         current = url
@@ -603,7 +636,9 @@ class RegistryClient:
             if self._host_guard is not None:
                 self._host_guard(current.host)
             try:
-                request = self._http.build_request(method, current, headers=headers)
+                request = self._http.build_request(
+                    method, current, headers=headers, content=content
+                )
                 self.round_trips += 1
                 response = self._http.send(request, stream=True)
                 try:
