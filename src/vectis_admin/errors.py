@@ -9,6 +9,12 @@ CLI -> exit code). Messages are written for operators and never carry a secret v
     ├── Conflict                duplicate name, stale version, object in use        (409 / exit 5)
     ├── AuthenticationFailed    missing or wrong console credentials                (401 / exit 7)
     └── UpstreamError           a registry or Kubernetes API failed                 (502 / exit 6)
+        └── KubeError           the Kubernetes API answered with an error, or not at all
+            ├── KubeNotFound    404
+            ├── KubeConflict    409 AlreadyExists / Conflict (stale resourceVersion)
+            ├── KubeForbidden   401 / 403: the console's identity may not do this
+            ├── KubeInvalid     400 / 422: the object was refused (names the field)
+            └── KubeUnavailable 5xx, timeout, refused connection: worth retrying
 """
 
 from __future__ import annotations
@@ -20,6 +26,12 @@ __all__ = [
     "Conflict",
     "FieldIssue",
     "InvalidInput",
+    "KubeConflict",
+    "KubeError",
+    "KubeForbidden",
+    "KubeInvalid",
+    "KubeNotFound",
+    "KubeUnavailable",
     "NotFound",
     "UpstreamError",
     "VectisError",
@@ -80,3 +92,34 @@ class UpstreamError(VectisError):
     """A system we depend on (registry, Kubernetes API) failed; the message is already scrubbed."""
 
     code = "upstream_error"
+
+
+class KubeError(UpstreamError):
+    """The Kubernetes API failed; `status` is the HTTP status when there was one."""
+
+    code = "kubernetes_error"
+
+    def __init__(self, message: str, *, status: int | None = None, reason: str = "") -> None:
+        super().__init__(message)
+        self.status = status
+        self.reason = reason
+
+
+class KubeNotFound(KubeError):
+    pass
+
+
+class KubeConflict(KubeError):
+    pass
+
+
+class KubeForbidden(KubeError):
+    pass
+
+
+class KubeInvalid(KubeError):
+    pass
+
+
+class KubeUnavailable(KubeError):
+    """Retrying later may succeed: server errors, timeouts, connection failures."""

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, Generic, Protocol, TypeVar
 
 from vectis_admin.domain.checks import CheckReport, ProbeTarget, TagList
@@ -21,6 +22,11 @@ __all__ = [
     "AuditEntry",
     "AuditRepository",
     "Clock",
+    "ClusterGateway",
+    "KubeAccess",
+    "KubeAuthMode",
+    "KubeConnector",
+    "KubeObject",
     "Page",
     "RegistryProber",
     "RegistryRecord",
@@ -161,6 +167,62 @@ class RegistryProber(Protocol):
 
     def check(self, target: ProbeTarget, *, warm: bool = False) -> CheckReport: ...
     def tags(self, target: ProbeTarget, *, page_size: int, max_pages: int) -> TagList: ...
+
+
+# --- Kubernetes ---------------------------------------------------------------------------
+
+KubeObject = dict[str, Any]  # a manifest or an object read back, as plain JSON
+
+
+class KubeAuthMode(StrEnum):
+    KUBECONFIG = "kubeconfig"
+    IN_CLUSTER = "in_cluster"
+    TOKEN = "token"
+    CERTIFICATE = "certificate"
+
+
+@dataclass(frozen=True, kw_only=True)
+class KubeAccess:
+    """How to reach one cluster's API, secrets decrypted (never printed)."""
+
+    auth_mode: KubeAuthMode
+    server: str | None = None  # https://host:6443 (token / certificate modes)
+    skip_tls_verify: bool = False
+    ca_pem: str | None = None
+    token: str | None = field(default=None, repr=False)
+    client_cert_pem: str | None = None
+    client_key_pem: str | None = field(default=None, repr=False)
+    kubeconfig: str | None = field(default=None, repr=False)  # YAML text
+    context: str | None = None
+    timeout: float = 10.0
+
+
+class ClusterGateway(Protocol):
+    """One Kubernetes API server. Every call goes through the adapter's single choke point,
+    which raises the `KubeError` family (errors.py) and never returns raw client errors."""
+
+    def version(self) -> str: ...
+    def can_i(self, *, verb: str, resource: str, group: str, namespace: str) -> bool: ...
+    def get(self, kind: str, name: str, *, namespace: str | None = None) -> KubeObject | None: ...
+    def create(self, obj: KubeObject) -> KubeObject: ...
+    def replace(self, obj: KubeObject) -> KubeObject: ...
+    def json_patch(
+        self, kind: str, name: str, operations: list[dict[str, Any]], *, namespace: str | None
+    ) -> KubeObject: ...
+    def merge_patch(
+        self, kind: str, name: str, patch: dict[str, Any], *, namespace: str | None
+    ) -> KubeObject: ...
+    def delete(self, kind: str, name: str, *, namespace: str | None = None) -> bool: ...
+    def list(
+        self, kind: str, *, namespace: str | None, label_selector: str | None = None
+    ) -> builtins.list[KubeObject]: ...
+    def pod_logs(self, name: str, *, namespace: str, lines: int | None) -> str: ...
+    def events_for(self, name: str, *, namespace: str) -> builtins.list[KubeObject]: ...
+    def close(self) -> None: ...
+
+
+class KubeConnector(Protocol):
+    def connect(self, access: KubeAccess) -> ClusterGateway: ...
 
 
 class Transaction(Protocol):
