@@ -8,8 +8,8 @@ will be used for an image and, if not, why (REGISTRY-REFERENCE C3):
 
 1. The secret's JSON is decoded with Go's `encoding/json` (field names match case-insensitively,
    a value of the wrong type is an error) and a non-empty `auth` must be base64 of
-   `user:password`. Any error rejects the *whole* secret: every pull that uses it goes on
-   without its credentials.
+   `user:password`. Any error rejects the *whole* secret and fails every image pull of a pod
+   that lists it, whichever entry was at fault.
 2. Each key gets `https://` unless it starts with `http://` or `https://`, is parsed as a URL
    (Go `net/url`; a key that does not parse is ignored), loses its scheme, and a leading `/v1/`
    or `/v2/` path becomes `/`; the index key is `host[:port]` plus the remaining path unless it
@@ -101,8 +101,8 @@ class MatchResult:
 
     `matched_key` is the original `auths` key kubelet tries first, or None (anonymous pull);
     `candidates` are all keys it would try, in order. `keyring_failed` means kubelet rejects
-    the whole secret (invalid JSON, a value of the wrong type, a malformed `auth`). `reason` is
-    for operators and never holds a credential.
+    the whole secret and the pull fails (invalid JSON, a value of the wrong type, a malformed
+    `auth`). `reason` is for operators and never holds a credential.
     """
 
     matched_key: str | None
@@ -175,7 +175,7 @@ def _lookup(auths_keys: Iterable[str], repository: str) -> tuple[list[str], bool
             index.setdefault(normalize_auths_key(key).key, []).append(key)
         except InvalidInput:
             continue
-    target = _target(repository)
+    target = _match_key(repository)
     found: list[str] = []
     for index_key in sorted(index, reverse=True):
         if _urls_match(_match_key(index_key), target):
@@ -199,8 +199,8 @@ def pull_secret_matches(dockerconfigjson_text: str, image: str) -> MatchResult:
     if isinstance(auths, str):
         return MatchResult(
             matched_key=None,
-            reason=f"kubelet rejects this secret ({auths}), so every pull that uses it runs "
-            "without its credentials",
+            reason=f"kubelet cannot read this secret ({auths}), so every image pull of a pod "
+            "that lists it fails",
             keyring_failed=True,
         )
     found, fallback = _lookup(auths, repository)
@@ -219,7 +219,12 @@ def pull_secret_matches(dockerconfigjson_text: str, image: str) -> MatchResult:
 
 
 def _read_auths(text: str) -> list[str] | str:
-    """The `auths` keys in order, or why Go's decoding of the secret fails (no secret quoted)."""
+    """The `auths` keys in order, or why Go's decoding of the secret fails (no secret quoted).
+
+    Go decodes as it reads: an entry whose decoding fails stops everything even if a later
+    duplicate key would have replaced it, a wrongly typed value fails the decoding at its end,
+    and a second `auths` object is merged into the first (null empties it).
+    """
     try:
         document = json.loads(text, object_pairs_hook=_Pairs, parse_constant=_refuse_constant)
     except ValueError:
@@ -228,21 +233,23 @@ def _read_auths(text: str) -> list[str] | str:
         return []
     if not isinstance(document, _Pairs):
         return "its .dockerconfigjson is not a JSON object"
-    headers = document.field("HttpHeaders")
-    if headers is not None and not (
-        isinstance(headers, _Pairs) and all(v is None or isinstance(v, str) for _, v in headers)
-    ):
-        return '"HttpHeaders" is not an object of strings'
-    auths = document.field("auths")
-    if auths is None:
-        return []
-    if not isinstance(auths, _Pairs):
-        return '"auths" is not a JSON object'
-    entries = dict(auths)  # Go keeps the last of duplicate keys, and so does dict()
-    for key, entry in entries.items():
-        problem = _entry_problem(entry)
-        if problem is not None:
-            return f"the entry {_shown(key)} {problem}"
+    for headers in document.values_of("HttpHeaders"):
+        if headers is not None and not (
+            isinstance(headers, _Pairs) and all(v is None or isinstance(v, str) for _, v in headers)
+        ):
+            return '"HttpHeaders" is not an object of strings'
+    entries: dict[str, None] = {}
+    for auths in document.values_of("auths"):
+        if auths is None:
+            entries = {}
+            continue
+        if not isinstance(auths, _Pairs):
+            return '"auths" is not a JSON object'
+        for key, entry in auths:
+            problem = _entry_problem(entry)
+            if problem is not None:
+                return f"the entry {_shown(key)} {problem}"
+            entries[key] = None
     return list(entries)
 
 
@@ -251,11 +258,11 @@ def _entry_problem(entry: object) -> str | None:
         return None  # Go decodes null into an empty entry: the key is still indexed
     if not isinstance(entry, _Pairs):
         return "is not a JSON object"
-    values = {name: entry.field(name) for name in ("username", "password", "email", "auth")}
-    for name, value in values.items():
-        if value is not None and not isinstance(value, str):
+    for name in ("username", "password", "email", "auth"):
+        if any(v is not None and not isinstance(v, str) for v in entry.values_of(name)):
             return f'has a "{name}" that is not a string'
-    auth = values["auth"]
+    auths = [v for v in entry.values_of("auth") if v is not None]
+    auth = auths[-1] if auths else ""  # a null leaves the value before it in place
     if isinstance(auth, str) and auth and not _valid_auth(auth):
         return 'has an "auth" that is not base64 of user:password'
     return None
@@ -281,13 +288,9 @@ def _valid_auth(field: str) -> bool:
 class _Pairs(list[tuple[str, object]]):
     """A decoded JSON object with its key order and duplicates, read the way Go reads it."""
 
-    def field(self, name: str) -> object:
-        # encoding/json matches field names case-insensitively; later keys overwrite earlier.
-        value: object = None
-        for key, item in self:
-            if key.lower() == name.lower():
-                value = item
-        return value
+    def values_of(self, name: str) -> list[object]:
+        # encoding/json matches field names case-insensitively, each occurrence in turn.
+        return [item for key, item in self if key.lower() == name.lower()]
 
 
 def _refuse_constant(name: str) -> object:
@@ -298,7 +301,7 @@ def _no_match_reason(keys: Sequence[str], repository: str) -> str:
     base = f"no key of this secret matches {repository}, so kubelet pulls it without credentials"
     if not keys:
         return base + " (the secret has no auths entries)"
-    target = _target(repository)
+    target = _match_key(repository)
     hints: list[str] = []
     for key in keys:
         try:
@@ -342,10 +345,6 @@ def _match_key(index_key: str) -> MatchKey:
     host, path = parsed if parsed is not None else (index_key, "")
     name, port = _split_host_port(host)
     return MatchKey(key=index_key, host=name, port=port or None, path=path)
-
-
-def _target(repository: str) -> MatchKey:
-    return _match_key(repository)
 
 
 def _urls_match(key: MatchKey, target: MatchKey) -> bool:

@@ -11,10 +11,10 @@ from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
 from typing import Any, Generic, Protocol, TypeVar
 
 from vectis_admin.domain.checks import CheckReport, ProbeTarget, TagList
+from vectis_admin.domain.orchestrators import KubeAuthMode, OrchestratorKind
 from vectis_admin.domain.registries import RegistryKind, TlsMode
 
 __all__ = [
@@ -27,6 +27,8 @@ __all__ = [
     "KubeAuthMode",
     "KubeConnector",
     "KubeObject",
+    "OrchestratorRecord",
+    "OrchestratorRepository",
     "Page",
     "RegistryProber",
     "RegistryRecord",
@@ -78,6 +80,30 @@ class RegistryRecord:
 
 
 T = TypeVar("T")
+
+
+@dataclass(kw_only=True)
+class OrchestratorRecord:
+    id: str
+    name: str
+    kind: OrchestratorKind
+    description: str
+    auth_mode: KubeAuthMode
+    api_server_url: str | None
+    skip_tls_verify: bool
+    supports_load_balancer: bool
+    metallb_range: str | None
+    enabled: bool
+    public_credentials: dict[str, str]
+    secret_ciphertext: str | None = field(repr=False)
+    secret_field_names: list[str]
+    created_at: datetime
+    updated_at: datetime
+    credential_changed_at: datetime | None
+    version: int
+    last_check_at: datetime | None = None
+    last_check_ok: bool | None = None
+    last_check_summary: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -137,6 +163,21 @@ class RegistryRepository(Protocol):
     def record_check(self, registry_id: str, *, at: datetime, ok: bool, summary: str) -> None: ...
 
 
+class OrchestratorRepository(Protocol):
+    def get(self, orchestrator_id: str) -> OrchestratorRecord | None: ...
+    def get_by_name(self, name: str) -> OrchestratorRecord | None: ...
+    def list(
+        self, *, enabled: bool | None, limit: int, offset: int
+    ) -> Page[OrchestratorRecord]: ...
+    def all(self) -> builtins.list[OrchestratorRecord]: ...
+    def add(self, record: OrchestratorRecord) -> None: ...
+    def update(self, record: OrchestratorRecord, *, expected_version: int) -> None: ...
+    def delete(self, orchestrator_id: str) -> None: ...
+    def record_check(
+        self, orchestrator_id: str, *, at: datetime, ok: bool, summary: str
+    ) -> None: ...
+
+
 class AuditRepository(Protocol):
     def record(self, entry: AuditEntry) -> None: ...
     def list(
@@ -172,13 +213,6 @@ class RegistryProber(Protocol):
 # --- Kubernetes ---------------------------------------------------------------------------
 
 KubeObject = dict[str, Any]  # a manifest or an object read back, as plain JSON
-
-
-class KubeAuthMode(StrEnum):
-    KUBECONFIG = "kubeconfig"
-    IN_CLUSTER = "in_cluster"
-    TOKEN = "token"
-    CERTIFICATE = "certificate"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -228,6 +262,8 @@ class KubeConnector(Protocol):
 class Transaction(Protocol):
     @property
     def registries(self) -> RegistryRepository: ...
+    @property
+    def orchestrators(self) -> OrchestratorRepository: ...
     @property
     def audit(self) -> AuditRepository: ...
     @property

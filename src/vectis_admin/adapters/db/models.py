@@ -10,7 +10,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
-__all__ = ["ApiTokenRow", "AuditRow", "Base", "RegistryRow", "UserRow"]
+__all__ = ["ApiTokenRow", "AuditRow", "Base", "OrchestratorRow", "RegistryRow", "UserRow"]
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -69,6 +69,31 @@ class RegistryRow(Base):
     tls_mode: Mapped[str] = mapped_column(String(20), server_default="verify")
     ca_bundle: Mapped[str | None] = mapped_column(Text)
     # Summary of the last Test Connection (never secrets): when, verdict, one line.
+    last_check_at: Mapped[datetime | None]
+    last_check_ok: Mapped[bool | None] = mapped_column(Boolean)
+    last_check_summary: Mapped[str | None] = mapped_column(Text)
+
+
+class OrchestratorRow(Base):
+    __tablename__ = "orchestrators"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    description: Mapped[str] = mapped_column(Text, default="")
+    auth_mode: Mapped[str] = mapped_column(String(20))
+    api_server_url: Mapped[str | None] = mapped_column(String(300))
+    skip_tls_verify: Mapped[bool] = mapped_column(Boolean)
+    supports_load_balancer: Mapped[bool] = mapped_column(Boolean)
+    metallb_range: Mapped[str | None] = mapped_column(String(500))
+    enabled: Mapped[bool] = mapped_column(Boolean)
+    public_credentials: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    secret_ciphertext: Mapped[str | None] = mapped_column(Text)
+    secret_field_names: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    credential_changed_at: Mapped[datetime | None]
+    version: Mapped[int] = mapped_column(Integer)
     last_check_at: Mapped[datetime | None]
     last_check_ok: Mapped[bool | None] = mapped_column(Boolean)
     last_check_summary: Mapped[str | None] = mapped_column(Text)

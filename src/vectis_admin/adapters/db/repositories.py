@@ -7,23 +7,36 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import datetime
+from enum import StrEnum
+from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Engine, delete, func, select, update
+from sqlalchemy import Engine, Select, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from vectis_admin.adapters.db.models import ApiTokenRow, AuditRow, RegistryRow, UserRow
+from vectis_admin.adapters.db.models import (
+    ApiTokenRow,
+    AuditRow,
+    OrchestratorRow,
+    RegistryRow,
+    UserRow,
+)
+from vectis_admin.domain.orchestrators import KubeAuthMode, OrchestratorKind
 from vectis_admin.domain.registries import RegistryKind, TlsMode
 from vectis_admin.errors import Conflict, NotFound
 from vectis_admin.services.ports import (
     ApiTokenRecord,
     AuditEntry,
+    OrchestratorRecord,
     Page,
     RegistryRecord,
     UserRecord,
 )
 
 __all__ = ["SqlStore"]
+
+RowT = TypeVar("RowT", RegistryRow, OrchestratorRow)
+RecordT = TypeVar("RecordT")
 
 
 def _to_record(row: RegistryRow) -> RegistryRecord:
@@ -53,24 +66,104 @@ def _to_record(row: RegistryRow) -> RegistryRecord:
     )
 
 
-def _row_values(record: RegistryRecord) -> dict[str, object]:
-    values = asdict(record)
-    values["kind"] = record.kind.value
-    values["tls_mode"] = record.tls_mode.value
-    return values
+class _VersionedRepository(Generic[RowT, RecordT]):
+    """Named, versioned rows (registries, orchestrators): lookups, compare-and-set updates,
+    last-check bookkeeping. `noun` names the object in operator-facing messages."""
 
+    row_type: type[RowT]
+    noun: str
 
-class SqlRegistryRepository:
     def __init__(self, session: Session) -> None:
         self._session = session
 
-    def get(self, registry_id: str) -> RegistryRecord | None:
-        row = self._session.get(RegistryRow, registry_id)
-        return _to_record(row) if row else None
+    def _record(self, row: RowT) -> RecordT:
+        raise NotImplementedError
 
-    def get_by_name(self, name: str) -> RegistryRecord | None:
-        row = self._session.scalar(select(RegistryRow).where(RegistryRow.name == name))
-        return _to_record(row) if row else None
+    def _values(self, record: RecordT) -> dict[str, Any]:
+        values: dict[str, Any] = asdict(record)  # type: ignore[call-overload]
+        for key, value in values.items():
+            if isinstance(value, StrEnum):
+                values[key] = value.value
+        return values
+
+    def get(self, object_id: str) -> RecordT | None:
+        row = self._session.get(self.row_type, object_id)
+        return self._record(row) if row else None
+
+    def get_by_name(self, name: str) -> RecordT | None:
+        row = self._session.scalar(select(self.row_type).where(self.row_type.name == name))
+        return self._record(row) if row else None
+
+    def all(self) -> builtins.list[RecordT]:
+        return [self._record(r) for r in self._session.scalars(select(self.row_type)).all()]
+
+    def _page(self, query: Select[RowT], *, limit: int, offset: int) -> Page[RecordT]:
+        total = self._session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        rows = self._session.scalars(
+            query.order_by(self.row_type.name).limit(limit).offset(offset)
+        ).all()
+        return Page(items=[self._record(r) for r in rows], total=total, limit=limit, offset=offset)
+
+    def add(self, record: RecordT) -> None:
+        values = self._values(record)
+        with self._unique_violations(values["name"]):
+            self._session.add(self.row_type(**values))
+            self._session.flush()
+
+    def update(self, record: RecordT, *, expected_version: int) -> None:
+        """Compare-and-set on `version`: a concurrent writer makes this raise Conflict."""
+        values = self._values(record)
+        object_id = values.pop("id")
+        with self._unique_violations(values["name"]):
+            result = self._session.execute(
+                update(self.row_type)
+                .where(self.row_type.id == object_id, self.row_type.version == expected_version)
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
+        if result.rowcount == 0:  # type: ignore[attr-defined]
+            if self._session.get(self.row_type, object_id) is None:
+                raise NotFound(f"{self.noun} {object_id} not found")
+            raise Conflict(
+                f"{self.noun} {values['name']!r} was changed by someone else "
+                f"(expected version {expected_version}); reload it and try again",
+                reason="stale_version",
+            )
+
+    def delete(self, object_id: str) -> None:
+        self._session.execute(delete(self.row_type).where(self.row_type.id == object_id))
+
+    def record_check(self, object_id: str, *, at: datetime, ok: bool, summary: str) -> None:
+        # Not an edit: the version stays, so no writer gets a false conflict.
+        self._session.execute(
+            update(self.row_type)
+            .where(self.row_type.id == object_id)
+            .values(last_check_at=at, last_check_ok=ok, last_check_summary=summary)
+            .execution_options(synchronize_session=False)
+        )
+
+    @contextmanager
+    def _unique_violations(self, name: str) -> Iterator[None]:
+        """Turn unique-index violations into Conflicts an operator can act on."""
+        try:
+            yield
+        except IntegrityError as exc:
+            if _violated_constraint(exc) in ("uq_registries_single_default", "is_default"):
+                raise Conflict(
+                    "another registry became the default at the same time; try again",
+                    reason="default_conflict",
+                ) from None
+            raise Conflict(
+                f"a {self.noun} named {name!r} already exists", reason="duplicate_name"
+            ) from None
+
+
+class SqlRegistryRepository(_VersionedRepository[RegistryRow, RegistryRecord]):
+    row_type = RegistryRow
+    noun = "registry"
+
+    def _record(self, row: RegistryRow) -> RegistryRecord:
+        return _to_record(row)
 
     def list(
         self, *, kind: RegistryKind | None, enabled: bool | None, limit: int, offset: int
@@ -80,51 +173,7 @@ class SqlRegistryRepository:
             query = query.where(RegistryRow.kind == kind.value)
         if enabled is not None:
             query = query.where(RegistryRow.enabled == enabled)
-        total = self._session.scalar(select(func.count()).select_from(query.subquery())) or 0
-        rows = self._session.scalars(
-            query.order_by(RegistryRow.name).limit(limit).offset(offset)
-        ).all()
-        return Page(items=[_to_record(r) for r in rows], total=total, limit=limit, offset=offset)
-
-    def all(self) -> builtins.list[RegistryRecord]:
-        return [_to_record(r) for r in self._session.scalars(select(RegistryRow)).all()]
-
-    def add(self, record: RegistryRecord) -> None:
-        with _unique_violations(record.name):
-            self._session.add(RegistryRow(**_row_values(record)))
-            self._session.flush()
-
-    def update(self, record: RegistryRecord, *, expected_version: int) -> None:
-        """Compare-and-set on `version`: a concurrent writer makes this raise Conflict."""
-        values = _row_values(record)
-        values.pop("id")
-        with _unique_violations(record.name):
-            result = self._session.execute(
-                update(RegistryRow)
-                .where(RegistryRow.id == record.id, RegistryRow.version == expected_version)
-                .values(**values)
-                .execution_options(synchronize_session=False)
-            )
-        if result.rowcount == 0:  # type: ignore[attr-defined]
-            if self._session.get(RegistryRow, record.id) is None:
-                raise NotFound(f"registry {record.id} not found")
-            raise Conflict(
-                f"registry {record.name!r} was changed by someone else "
-                f"(expected version {expected_version}); reload it and try again",
-                reason="stale_version",
-            )
-
-    def delete(self, registry_id: str) -> None:
-        self._session.execute(delete(RegistryRow).where(RegistryRow.id == registry_id))
-
-    def record_check(self, registry_id: str, *, at: datetime, ok: bool, summary: str) -> None:
-        # Not an edit of the registry: the version stays, so no writer gets a false conflict.
-        self._session.execute(
-            update(RegistryRow)
-            .where(RegistryRow.id == registry_id)
-            .values(last_check_at=at, last_check_ok=ok, last_check_summary=summary)
-            .execution_options(synchronize_session=False)
-        )
+        return self._page(query, limit=limit, offset=offset)
 
     def clear_default(self) -> None:
         # Bump the version too: clearing the star is a change other writers must notice.
@@ -136,20 +185,39 @@ class SqlRegistryRepository:
         )
 
 
-@contextmanager
-def _unique_violations(name: str) -> Iterator[None]:
-    """Turn unique-index violations into Conflicts an operator can act on."""
-    try:
-        yield
-    except IntegrityError as exc:
-        if _violated_constraint(exc) in ("uq_registries_single_default", "is_default"):
-            raise Conflict(
-                "another registry became the default at the same time; try again",
-                reason="default_conflict",
-            ) from None
-        raise Conflict(
-            f"a registry named {name!r} already exists", reason="duplicate_name"
-        ) from None
+class SqlOrchestratorRepository(_VersionedRepository[OrchestratorRow, OrchestratorRecord]):
+    row_type = OrchestratorRow
+    noun = "orchestrator"
+
+    def _record(self, row: OrchestratorRow) -> OrchestratorRecord:
+        return OrchestratorRecord(
+            id=row.id,
+            name=row.name,
+            kind=OrchestratorKind(row.kind),
+            description=row.description,
+            auth_mode=KubeAuthMode(row.auth_mode),
+            api_server_url=row.api_server_url,
+            skip_tls_verify=row.skip_tls_verify,
+            supports_load_balancer=row.supports_load_balancer,
+            metallb_range=row.metallb_range,
+            enabled=row.enabled,
+            public_credentials=dict(row.public_credentials),
+            secret_ciphertext=row.secret_ciphertext,
+            secret_field_names=list(row.secret_field_names),
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            credential_changed_at=row.credential_changed_at,
+            version=row.version,
+            last_check_at=row.last_check_at,
+            last_check_ok=row.last_check_ok,
+            last_check_summary=row.last_check_summary,
+        )
+
+    def list(self, *, enabled: bool | None, limit: int, offset: int) -> Page[OrchestratorRecord]:
+        query = select(OrchestratorRow)
+        if enabled is not None:
+            query = query.where(OrchestratorRow.enabled == enabled)
+        return self._page(query, limit=limit, offset=offset)
 
 
 def _violated_constraint(exc: IntegrityError) -> str:
@@ -311,6 +379,7 @@ class SqlUserRepository:
 class SqlTransaction:
     def __init__(self, session: Session) -> None:
         self.registries = SqlRegistryRepository(session)
+        self.orchestrators = SqlOrchestratorRepository(session)
         self.audit = SqlAuditRepository(session)
         self.users = SqlUserRepository(session)
 
