@@ -160,3 +160,24 @@ def pull_registry() -> Iterator[PullRegistry]:
                 ).digest,
             }
         yield PullRegistry(host=registry.host, digests=digests, tags=tuple(sorted(digests)))
+
+
+@pytest.fixture
+def kube() -> Iterator[Any]:
+    """A fresh Kubernetes API emulator (tests/support/kube_emulator.py) for one test."""
+    from tests.support.kube_emulator import KubeEmulator
+
+    with KubeEmulator() as emulator:
+        yield emulator
+        assert emulator.internal_errors == []
+
+
+def orchestrator_payload(kube: Any, name: str = "k3s-lab", **extra: Any) -> dict[str, Any]:
+    """A token-mode orchestrator pointing at the emulator."""
+    return {
+        "name": name,
+        "kind": "K3S",
+        "auth_mode": "token",
+        "api_server_url": kube.base_url,
+        "credentials": {"token": kube.token},
+    } | extra

@@ -14,12 +14,14 @@ from vectis_admin.adapters.clock import SystemClock
 from vectis_admin.adapters.crypto import KeyRing, load_keyring
 from vectis_admin.adapters.db.repositories import SqlStore
 from vectis_admin.adapters.db.session import create_db_engine, migrate
+from vectis_admin.adapters.kube.gateway import LightkubeConnector
 from vectis_admin.adapters.registry.ecr import EcrTokenProvider
 from vectis_admin.adapters.registry.probe import RegistryProbe
 from vectis_admin.services.accounts import AccountService
 from vectis_admin.services.audit import AuditService
 from vectis_admin.services.checks import CheckService
-from vectis_admin.services.ports import Clock
+from vectis_admin.services.orchestrators import OrchestratorService
+from vectis_admin.services.ports import Clock, KubeConnector
 from vectis_admin.services.registries import RegistryService
 from vectis_admin.settings import Settings
 
@@ -35,6 +37,7 @@ class Runtime:
     keyring: KeyRing
     registries: RegistryService
     checks: CheckService
+    orchestrators: OrchestratorService
     accounts: AccountService
     audit: AuditService
 
@@ -47,6 +50,7 @@ def open_runtime(
     *,
     clock: Clock | None = None,
     registry_endpoints: Mapping[str, str] | None = None,
+    kube: KubeConnector | None = None,
 ) -> Runtime:
     """Connect, migrate the schema to head, load the encryption keys, build the services.
 
@@ -82,6 +86,9 @@ def open_runtime(
         keyring=keyring,
         registries=registries,
         checks=CheckService(store=store, registries=registries, prober=probe, clock=clock),
+        orchestrators=OrchestratorService(
+            store=store, cipher=keyring.box(), clock=clock, connector=kube or LightkubeConnector()
+        ),
         accounts=AccountService(store=store, clock=clock),
         audit=AuditService(store=store),
     )

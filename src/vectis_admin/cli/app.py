@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from vectis_admin.cli import accounts, keys, registries
+from vectis_admin.cli import accounts, keys, orchestrators, registries
 from vectis_admin.cli._context import MappedGroup, runtime
 
 app = typer.Typer(
@@ -15,6 +15,7 @@ app = typer.Typer(
     help="Vectis Admin: container registries, pull secrets and Vectis clusters on Kubernetes.",
 )
 app.add_typer(registries.app, name="registry")
+app.add_typer(orchestrators.app, name="orchestrator")
 app.add_typer(accounts.admin_app, name="admin")
 app.add_typer(accounts.token_app, name="token")
 app.add_typer(accounts.audit_app, name="audit")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import builtins
 import hashlib
-import json
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -29,6 +28,7 @@ from vectis_admin.services.ports import (
     Store,
     Transaction,
 )
+from vectis_admin.services.secrets import seal, unseal
 
 __all__ = [
     "ImportReport",
@@ -136,9 +136,7 @@ class RegistryService:
 
     def secrets_of(self, record: RegistryRecord) -> SecretFields:
         """Decrypt a registry's secret fields for use (registry checks, pull secrets)."""
-        if not record.secret_ciphertext:
-            return SecretFields()
-        return SecretFields(json.loads(self._cipher.decrypt(record.secret_ciphertext)))
+        return unseal(self._cipher, record.secret_ciphertext)
 
     # -- writes --------------------------------------------------------------------------
 
@@ -172,7 +170,7 @@ class RegistryService:
             enabled=draft.enabled,
             description=draft.description,
             public_credentials=public,
-            secret_ciphertext=self._cipher.encrypt(json.dumps(secret)) if secret else None,
+            secret_ciphertext=seal(self._cipher, secret),
             secret_field_names=sorted(secret),
             created_at=now,
             updated_at=now,
@@ -343,7 +341,7 @@ class RegistryService:
         )
         ciphertext = current.secret_ciphertext
         if secret_changed:
-            ciphertext = self._cipher.encrypt(json.dumps(secret)) if secret else None
+            ciphertext = seal(self._cipher, secret)
         updated = replace(
             current,
             name=_check_name(changes.name) if changes.name is not None else current.name,

@@ -14,9 +14,18 @@ from vectis_admin.runtime import Runtime
 from vectis_admin.services.accounts import AccountService
 from vectis_admin.services.audit import AuditService
 from vectis_admin.services.checks import CheckService
+from vectis_admin.services.orchestrators import OrchestratorService
 from vectis_admin.services.registries import RegistryService
 
-__all__ = ["AccountsDep", "ActorDep", "AuditDep", "ChecksDep", "NowDep", "RegistriesDep"]
+__all__ = [
+    "AccountsDep",
+    "ActorDep",
+    "AuditDep",
+    "ChecksDep",
+    "NowDep",
+    "OrchestratorsDep",
+    "RegistriesDep",
+]
 
 
 def get_runtime(request: Request) -> Runtime:
@@ -43,6 +52,10 @@ def get_checks(runtime: RuntimeDep) -> CheckService:
     return runtime.checks
 
 
+def get_orchestrators(runtime: RuntimeDep) -> OrchestratorService:
+    return runtime.orchestrators
+
+
 def now(runtime: RuntimeDep) -> datetime:
     return runtime.clock.now()
 
@@ -52,6 +65,7 @@ RegistriesDep = Annotated[RegistryService, Depends(get_registries)]
 AccountsDep = Annotated[AccountService, Depends(get_accounts)]
 AuditDep = Annotated[AuditService, Depends(get_audit)]
 ChecksDep = Annotated[CheckService, Depends(get_checks)]
+OrchestratorsDep = Annotated[OrchestratorService, Depends(get_orchestrators)]
 
 
 def require_actor(request: Request, accounts: AccountsDep) -> str:

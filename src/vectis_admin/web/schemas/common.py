@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, SecretStr
 
 from vectis_admin.services.ports import ApiTokenRecord, AuditEntry
 
@@ -16,7 +16,15 @@ __all__ = [
     "TokenCreate",
     "TokenCreated",
     "TokenPublic",
+    "reveal",
 ]
+
+
+def reveal(credentials: dict[str, SecretStr] | None) -> dict[str, str] | None:
+    """The plain values of write-only credential fields, for handing to a service."""
+    if credentials is None:
+        return None
+    return {k: v.get_secret_value() for k, v in credentials.items()}
 
 
 class ErrorBody(BaseModel):

@@ -13,16 +13,11 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from vectis_admin.domain.registries import RegistryKind, TlsMode, kind_info
 from vectis_admin.services.ports import RegistryRecord
 from vectis_admin.services.registries import RegistryChanges, RegistryDraft, Saved
+from vectis_admin.web.schemas.common import reveal as _reveal
 
 __all__ = ["RegistryCreate", "RegistryPage", "RegistryPublic", "RegistryUpdate"]
 
 _Credentials = dict[str, SecretStr]
-
-
-def _reveal(credentials: _Credentials | None) -> dict[str, str] | None:
-    if credentials is None:
-        return None
-    return {k: v.get_secret_value() for k, v in credentials.items()}
 
 
 class RegistryCreate(BaseModel):
