@@ -22,6 +22,7 @@ from vectis_admin.services.audit import AuditService
 from vectis_admin.services.checks import CheckService
 from vectis_admin.services.orchestrators import OrchestratorService
 from vectis_admin.services.ports import Clock, KubeConnector
+from vectis_admin.services.pull_secrets import PullSecretService
 from vectis_admin.services.registries import RegistryService
 from vectis_admin.settings import Settings
 
@@ -38,6 +39,7 @@ class Runtime:
     registries: RegistryService
     checks: CheckService
     orchestrators: OrchestratorService
+    pull_secrets: PullSecretService
     accounts: AccountService
     audit: AuditService
 
@@ -78,6 +80,21 @@ def open_runtime(
         timeout=settings.registry_timeout_seconds,
         endpoints=registry_endpoints,
     )
+    connector = kube or LightkubeConnector()
+    orchestrators = OrchestratorService(
+        store=store, cipher=keyring.box(), clock=clock, connector=connector
+    )
+    pull_secrets = PullSecretService(
+        store=store,
+        registries=registries,
+        orchestrators=orchestrators,
+        connector=connector,
+        prober=probe,
+        clock=clock,
+    )
+    registries.subscribe(
+        lambda registry_id, actor: pull_secrets.sync_registry(registry_id, actor=actor)
+    )
     return Runtime(
         settings=settings,
         clock=clock,
@@ -86,9 +103,8 @@ def open_runtime(
         keyring=keyring,
         registries=registries,
         checks=CheckService(store=store, registries=registries, prober=probe, clock=clock),
-        orchestrators=OrchestratorService(
-            store=store, cipher=keyring.box(), clock=clock, connector=kube or LightkubeConnector()
-        ),
+        orchestrators=orchestrators,
+        pull_secrets=pull_secrets,
         accounts=AccountService(store=store, clock=clock),
         audit=AuditService(store=store),
     )

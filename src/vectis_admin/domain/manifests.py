@@ -44,6 +44,7 @@ from vectis_admin.domain.images import parse_image_reference
 from vectis_admin.errors import FieldIssue, InvalidInput
 
 __all__ = [
+    "validate_namespace",
     "APP_NAME",
     "CONTENT_HASH_ANNOTATION",
     "DOCKERCONFIGJSON_KEY",
@@ -112,6 +113,14 @@ class Environment(StrEnum):
 
 
 # --- pull secrets ----------------------------------------------------------------------------
+
+
+def validate_namespace(namespace: str, *, field: str = "namespace") -> str:
+    """A namespace name: a DNS-1123 label of at most 63 characters."""
+    issues = _name_issues(namespace, field=field, pattern=_DNS1123_LABEL_RE, limit=63)
+    if issues:
+        raise InvalidInput(issues)
+    return namespace
 
 
 def pull_secret_name(registry_id: str) -> str:

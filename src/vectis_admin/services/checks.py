@@ -16,7 +16,6 @@ from vectis_admin.services.ports import (
     AuditEntry,
     Clock,
     RegistryProber,
-    RegistryRecord,
     Store,
 )
 from vectis_admin.services.registries import RegistryDraft, RegistryService
@@ -41,7 +40,7 @@ class CheckService:
     def test_saved(self, ref: str, *, image: str | None, actor: str) -> CheckReport:
         record = self._registries.get(ref)
         repository, reference = _image_of(record.url, record.image_path, record.default_tag, image)
-        report = self._prober.check(self._target(record, repository, reference))
+        report = self._prober.check(self._registries.target_of(record, repository, reference))
         now = self._clock.now()
         with self._store.transaction() as tx:
             tx.registries.record_check(record.id, at=now, ok=report.ok, summary=report.summary)
@@ -92,23 +91,9 @@ class CheckService:
             raise InvalidInput.one("image_path", "is required: this registry has no image path")
         repository, _ = image_in_registry(path, registry_host=record.url, field="image_path")
         return self._prober.tags(
-            self._target(record, repository, None), page_size=page_size, max_pages=max_pages
-        )
-
-    def _target(
-        self, record: RegistryRecord, repository: str | None, reference: str | None
-    ) -> ProbeTarget:
-        """What to probe, with exactly the stored credentials."""
-        credentials = {**record.public_credentials, **self._registries.secrets_of(record)}
-        return ProbeTarget(
-            label=record.name,
-            kind=record.kind,
-            host=record.url,
-            tls_mode=record.tls_mode,
-            ca_bundle=record.ca_bundle,
-            credentials=credentials if record.requires_auth else {},
-            repository=repository,
-            reference=reference,
+            self._registries.target_of(record, repository, None),
+            page_size=page_size,
+            max_pages=max_pages,
         )
 
 

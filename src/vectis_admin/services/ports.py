@@ -11,9 +11,11 @@ from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, Generic, Protocol, TypeVar
 
 from vectis_admin.domain.checks import CheckReport, ProbeTarget, TagList
+from vectis_admin.domain.manifests import Environment
 from vectis_admin.domain.orchestrators import KubeAuthMode, OrchestratorKind
 from vectis_admin.domain.registries import RegistryKind, TlsMode
 
@@ -22,6 +24,12 @@ __all__ = [
     "AuditEntry",
     "AuditRepository",
     "Clock",
+    "ClusterRecord",
+    "ClusterRepository",
+    "DeploymentState",
+    "SecretCopy",
+    "SecretCopyRepository",
+    "SyncState",
     "ClusterGateway",
     "KubeAccess",
     "KubeAuthMode",
@@ -106,6 +114,63 @@ class OrchestratorRecord:
     last_check_summary: str | None = None
 
 
+class DeploymentState(StrEnum):
+    NOT_DEPLOYED = "NOT_DEPLOYED"
+    DEPLOYING = "DEPLOYING"
+    DEPLOYED = "DEPLOYED"
+    FAILED = "FAILED"
+    DELETING = "DELETING"
+
+
+@dataclass(kw_only=True)
+class ClusterRecord:
+    id: str
+    name: str
+    environment: Environment
+    description: str
+    orchestrator_id: str
+    namespace: str
+    create_namespace: bool
+    deployment_name: str
+    replicas: int
+    storage_host_path: str
+    storage_size: str
+    vectis_port: int
+    registry_id: str | None
+    image: str
+    deployment_state: DeploymentState
+    state_reason: str
+    deployed_objects: list[dict[str, str]]
+    deployed_at: datetime | None
+    restarted_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    version: int
+
+
+class SyncState(StrEnum):
+    SYNCED = "synced"
+    PENDING = "pending"
+    ERROR = "error"
+
+
+@dataclass(kw_only=True)
+class SecretCopy:
+    """One pull-secret copy's state: where, what was last written, how it went."""
+
+    registry_id: str
+    orchestrator_id: str
+    namespace: str
+    state: SyncState
+    desired: str  # "present" or "absent"
+    content_hash: str | None = None
+    message: str = ""
+    attempts: int = 0
+    last_attempt_at: datetime | None = None
+    last_success_at: datetime | None = None
+    next_attempt_at: datetime | None = None
+
+
 @dataclass(frozen=True, kw_only=True)
 class Page(Generic[T]):
     items: Sequence[T]
@@ -178,6 +243,29 @@ class OrchestratorRepository(Protocol):
     ) -> None: ...
 
 
+class ClusterRepository(Protocol):
+    def get(self, cluster_id: str) -> ClusterRecord | None: ...
+    def get_by_name(self, name: str) -> ClusterRecord | None: ...
+    def list(self, *, limit: int, offset: int) -> Page[ClusterRecord]: ...
+    def all(self) -> builtins.list[ClusterRecord]: ...
+    def using_registry(self, registry_id: str) -> builtins.list[ClusterRecord]: ...
+    def on_orchestrator(self, orchestrator_id: str) -> builtins.list[ClusterRecord]: ...
+    def add(self, record: ClusterRecord) -> None: ...
+    def update(self, record: ClusterRecord, *, expected_version: int) -> None: ...
+    def delete(self, cluster_id: str) -> None: ...
+
+
+class SecretCopyRepository(Protocol):
+    def for_registry(self, registry_id: str) -> builtins.list[SecretCopy]: ...
+    def all(self) -> builtins.list[SecretCopy]: ...
+    def save(self, copy: SecretCopy) -> None: ...
+    def remove(self, copy: SecretCopy) -> None: ...
+    def extra_namespaces(self, registry_id: str) -> builtins.list[tuple[str, str]]: ...
+    def set_extra_namespaces(
+        self, registry_id: str, pairs: builtins.list[tuple[str, str]]
+    ) -> None: ...
+
+
 class AuditRepository(Protocol):
     def record(self, entry: AuditEntry) -> None: ...
     def list(
@@ -208,6 +296,7 @@ class RegistryProber(Protocol):
 
     def check(self, target: ProbeTarget, *, warm: bool = False) -> CheckReport: ...
     def tags(self, target: ProbeTarget, *, page_size: int, max_pages: int) -> TagList: ...
+    def login(self, target: ProbeTarget) -> tuple[str | None, str | None]: ...
 
 
 # --- Kubernetes ---------------------------------------------------------------------------
@@ -264,6 +353,10 @@ class Transaction(Protocol):
     def registries(self) -> RegistryRepository: ...
     @property
     def orchestrators(self) -> OrchestratorRepository: ...
+    @property
+    def clusters(self) -> ClusterRepository: ...
+    @property
+    def copies(self) -> SecretCopyRepository: ...
     @property
     def audit(self) -> AuditRepository: ...
     @property

@@ -10,10 +10,11 @@ from __future__ import annotations
 import builtins
 import hashlib
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from vectis_admin.domain.checks import ProbeTarget
 from vectis_admin.domain.dockerconfig import ImportableEntry, parse_docker_config
 from vectis_admin.domain.registries import RegistryKind, TlsMode, kind_info, validate_registry
 from vectis_admin.errors import Conflict, InvalidInput, NotFound, VectisError
@@ -111,6 +112,16 @@ class RegistryService:
         self._store = store
         self._cipher = cipher
         self._clock = clock
+        self._listeners: list[Callable[[str, str], object]] = []
+
+    def subscribe(self, listener: Callable[[str, str], object]) -> None:
+        """Call `listener(registry_id, actor)` after every committed change (pull secrets
+        follow credentials this way, without this service knowing about Kubernetes)."""
+        self._listeners.append(listener)
+
+    def _changed(self, registry_id: str, actor: str) -> None:
+        for listener in self._listeners:
+            listener(registry_id, actor)
 
     # -- reads ---------------------------------------------------------------------------
 
@@ -137,6 +148,25 @@ class RegistryService:
     def secrets_of(self, record: RegistryRecord) -> SecretFields:
         """Decrypt a registry's secret fields for use (registry checks, pull secrets)."""
         return unseal(self._cipher, record.secret_ciphertext)
+
+    def target_of(
+        self,
+        record: RegistryRecord,
+        repository: str | None = None,
+        reference: str | None = None,
+    ) -> ProbeTarget:
+        """What to contact for this registry, with exactly the stored credentials."""
+        credentials = {**record.public_credentials, **self.secrets_of(record)}
+        return ProbeTarget(
+            label=record.name,
+            kind=record.kind,
+            host=record.url,
+            tls_mode=record.tls_mode,
+            ca_bundle=record.ca_bundle,
+            credentials=credentials if record.requires_auth else {},
+            repository=repository,
+            reference=reference,
+        )
 
     # -- writes --------------------------------------------------------------------------
 
@@ -190,6 +220,7 @@ class RegistryService:
             }
             changes.update({f"credentials.{k}": "set" for k in sorted(secret)})
             self._audit(tx, actor, "registry.create", record, changes)
+        self._changed(record.id, actor)
         return Saved(registry=record, warnings=checked.warnings)
 
     def update(self, ref: str, changes: RegistryChanges, *, actor: str) -> Saved:
@@ -216,6 +247,7 @@ class RegistryService:
                 updated.credential_changed_at = updated.updated_at
             tx.registries.update(updated, expected_version=current.version)
             self._audit(tx, actor, "registry.update", updated, diff)
+        self._changed(updated.id, actor)
         return Saved(registry=updated, warnings=warnings)
 
     def delete(self, ref: str, *, actor: str, expected_version: int | None = None) -> None:
@@ -226,8 +258,17 @@ class RegistryService:
                     f"registry {record.name!r} changed since version {expected_version}",
                     reason="stale_version",
                 )
+            users = tx.clusters.using_registry(record.id)
+            if users:
+                names = ", ".join(sorted(c.name for c in users))
+                raise Conflict(
+                    f"registry {record.name!r} is used by the cluster(s) {names}: point them "
+                    "at another registry (or delete them) first",
+                    reason="in_use",
+                )
             tx.registries.delete(record.id)
             self._audit(tx, actor, "registry.delete", record, {})
+        self._changed(record.id, actor)  # its pull-secret copies are removed
 
     def set_default(self, ref: str, *, actor: str) -> RegistryRecord:
         with self._store.transaction() as tx:

@@ -15,6 +15,7 @@ from vectis_admin.services.accounts import AccountService
 from vectis_admin.services.audit import AuditService
 from vectis_admin.services.checks import CheckService
 from vectis_admin.services.orchestrators import OrchestratorService
+from vectis_admin.services.pull_secrets import PullSecretService
 from vectis_admin.services.registries import RegistryService
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "ChecksDep",
     "NowDep",
     "OrchestratorsDep",
+    "PullSecretsDep",
     "RegistriesDep",
 ]
 
@@ -56,6 +58,10 @@ def get_orchestrators(runtime: RuntimeDep) -> OrchestratorService:
     return runtime.orchestrators
 
 
+def get_pull_secrets(runtime: RuntimeDep) -> PullSecretService:
+    return runtime.pull_secrets
+
+
 def now(runtime: RuntimeDep) -> datetime:
     return runtime.clock.now()
 
@@ -66,6 +72,7 @@ AccountsDep = Annotated[AccountService, Depends(get_accounts)]
 AuditDep = Annotated[AuditService, Depends(get_audit)]
 ChecksDep = Annotated[CheckService, Depends(get_checks)]
 OrchestratorsDep = Annotated[OrchestratorService, Depends(get_orchestrators)]
+PullSecretsDep = Annotated[PullSecretService, Depends(get_pull_secrets)]
 
 
 def require_actor(request: Request, accounts: AccountsDep) -> str:

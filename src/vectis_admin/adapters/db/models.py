@@ -10,7 +10,17 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
-__all__ = ["ApiTokenRow", "AuditRow", "Base", "OrchestratorRow", "RegistryRow", "UserRow"]
+__all__ = [
+    "ApiTokenRow",
+    "AuditRow",
+    "Base",
+    "ClusterRow",
+    "OrchestratorRow",
+    "RegistryNamespaceRow",
+    "RegistryRow",
+    "SecretSyncRow",
+    "UserRow",
+]
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -33,7 +43,7 @@ class UtcDateTime(TypeDecorator[datetime]):
 
 
 class Base(DeclarativeBase):
-    type_annotation_map = {datetime: UtcDateTime, dict[str, Any]: JSON}
+    type_annotation_map = {datetime: UtcDateTime, dict[str, Any]: JSON, list[Any]: JSON}
 
 
 class RegistryRow(Base):
@@ -97,6 +107,70 @@ class OrchestratorRow(Base):
     last_check_at: Mapped[datetime | None]
     last_check_ok: Mapped[bool | None] = mapped_column(Boolean)
     last_check_summary: Mapped[str | None] = mapped_column(Text)
+
+
+class ClusterRow(Base):
+    """A Vectis server cluster: one Deployment and its companions in one namespace."""
+
+    __tablename__ = "clusters"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    environment: Mapped[str] = mapped_column(String(20))
+    description: Mapped[str] = mapped_column(Text, default="")
+    orchestrator_id: Mapped[str] = mapped_column(ForeignKey("orchestrators.id"), index=True)
+    namespace: Mapped[str] = mapped_column(String(63))
+    create_namespace: Mapped[bool] = mapped_column(Boolean)
+    deployment_name: Mapped[str] = mapped_column(String(63))
+    replicas: Mapped[int] = mapped_column(Integer)
+    storage_host_path: Mapped[str] = mapped_column(String(500))
+    storage_size: Mapped[str] = mapped_column(String(20))
+    vectis_port: Mapped[int] = mapped_column(Integer)
+    registry_id: Mapped[str | None] = mapped_column(ForeignKey("registries.id"), index=True)
+    image: Mapped[str] = mapped_column(String(600))  # full reference, resolved at save
+    deployment_state: Mapped[str] = mapped_column(String(20))
+    state_reason: Mapped[str] = mapped_column(Text, default="")
+    deployed_objects: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    deployed_at: Mapped[datetime | None]
+    restarted_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    version: Mapped[int] = mapped_column(Integer)
+
+
+class RegistryNamespaceRow(Base):
+    """Extra namespaces where a registry's pull secret must exist, per orchestrator."""
+
+    __tablename__ = "registry_namespaces"
+
+    registry_id: Mapped[str] = mapped_column(
+        ForeignKey("registries.id", ondelete="CASCADE"), primary_key=True
+    )
+    orchestrator_id: Mapped[str] = mapped_column(
+        ForeignKey("orchestrators.id", ondelete="CASCADE"), primary_key=True
+    )
+    namespace: Mapped[str] = mapped_column(String(63), primary_key=True)
+
+
+class SecretSyncRow(Base):
+    """State of one pull-secret copy: (registry, orchestrator, namespace).
+
+    No foreign keys: a copy outlives its registry until the cluster confirms its deletion.
+    """
+
+    __tablename__ = "secret_syncs"
+
+    registry_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    orchestrator_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    namespace: Mapped[str] = mapped_column(String(63), primary_key=True)
+    state: Mapped[str] = mapped_column(String(20), index=True)
+    desired: Mapped[str] = mapped_column(String(20))  # present | absent
+    content_hash: Mapped[str | None] = mapped_column(String(80))
+    message: Mapped[str] = mapped_column(Text, default="")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_attempt_at: Mapped[datetime | None]
+    last_success_at: Mapped[datetime | None]
+    next_attempt_at: Mapped[datetime | None] = mapped_column(index=True)
 
 
 class AuditRow(Base):

@@ -17,25 +17,33 @@ from sqlalchemy.orm import Session, sessionmaker
 from vectis_admin.adapters.db.models import (
     ApiTokenRow,
     AuditRow,
+    ClusterRow,
     OrchestratorRow,
+    RegistryNamespaceRow,
     RegistryRow,
+    SecretSyncRow,
     UserRow,
 )
+from vectis_admin.domain.manifests import Environment
 from vectis_admin.domain.orchestrators import KubeAuthMode, OrchestratorKind
 from vectis_admin.domain.registries import RegistryKind, TlsMode
 from vectis_admin.errors import Conflict, NotFound
 from vectis_admin.services.ports import (
     ApiTokenRecord,
     AuditEntry,
+    ClusterRecord,
+    DeploymentState,
     OrchestratorRecord,
     Page,
     RegistryRecord,
+    SecretCopy,
+    SyncState,
     UserRecord,
 )
 
 __all__ = ["SqlStore"]
 
-RowT = TypeVar("RowT", RegistryRow, OrchestratorRow)
+RowT = TypeVar("RowT", RegistryRow, OrchestratorRow, ClusterRow)
 RecordT = TypeVar("RecordT")
 
 
@@ -229,6 +237,116 @@ def _violated_constraint(exc: IntegrityError) -> str:
     return str(exc.orig).rsplit(".", 1)[-1].strip()
 
 
+class SqlClusterRepository(_VersionedRepository[ClusterRow, ClusterRecord]):
+    row_type = ClusterRow
+    noun = "cluster"
+
+    def _record(self, row: ClusterRow) -> ClusterRecord:
+        return ClusterRecord(
+            id=row.id,
+            name=row.name,
+            environment=Environment(row.environment),
+            description=row.description,
+            orchestrator_id=row.orchestrator_id,
+            namespace=row.namespace,
+            create_namespace=row.create_namespace,
+            deployment_name=row.deployment_name,
+            replicas=row.replicas,
+            storage_host_path=row.storage_host_path,
+            storage_size=row.storage_size,
+            vectis_port=row.vectis_port,
+            registry_id=row.registry_id,
+            image=row.image,
+            deployment_state=DeploymentState(row.deployment_state),
+            state_reason=row.state_reason,
+            deployed_objects=list(row.deployed_objects),
+            deployed_at=row.deployed_at,
+            restarted_at=row.restarted_at,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            version=row.version,
+        )
+
+    def list(self, *, limit: int, offset: int) -> Page[ClusterRecord]:
+        return self._page(select(ClusterRow), limit=limit, offset=offset)
+
+    def using_registry(self, registry_id: str) -> builtins.list[ClusterRecord]:
+        rows = self._session.scalars(
+            select(ClusterRow).where(ClusterRow.registry_id == registry_id)
+        )
+        return [self._record(r) for r in rows]
+
+    def on_orchestrator(self, orchestrator_id: str) -> builtins.list[ClusterRecord]:
+        rows = self._session.scalars(
+            select(ClusterRow).where(ClusterRow.orchestrator_id == orchestrator_id)
+        )
+        return [self._record(r) for r in rows]
+
+
+class SqlSecretCopyRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    @staticmethod
+    def _copy(row: SecretSyncRow) -> SecretCopy:
+        return SecretCopy(
+            registry_id=row.registry_id,
+            orchestrator_id=row.orchestrator_id,
+            namespace=row.namespace,
+            state=SyncState(row.state),
+            desired=row.desired,
+            content_hash=row.content_hash,
+            message=row.message,
+            attempts=row.attempts,
+            last_attempt_at=row.last_attempt_at,
+            last_success_at=row.last_success_at,
+            next_attempt_at=row.next_attempt_at,
+        )
+
+    def for_registry(self, registry_id: str) -> builtins.list[SecretCopy]:
+        rows = self._session.scalars(
+            select(SecretSyncRow)
+            .where(SecretSyncRow.registry_id == registry_id)
+            .order_by(SecretSyncRow.orchestrator_id, SecretSyncRow.namespace)
+        )
+        return [self._copy(r) for r in rows]
+
+    def all(self) -> builtins.list[SecretCopy]:
+        return [self._copy(r) for r in self._session.scalars(select(SecretSyncRow))]
+
+    def save(self, copy: SecretCopy) -> None:
+        values = asdict(copy)
+        values["state"] = copy.state.value
+        self._session.merge(SecretSyncRow(**values))
+
+    def remove(self, copy: SecretCopy) -> None:
+        self._session.execute(
+            delete(SecretSyncRow).where(
+                SecretSyncRow.registry_id == copy.registry_id,
+                SecretSyncRow.orchestrator_id == copy.orchestrator_id,
+                SecretSyncRow.namespace == copy.namespace,
+            )
+        )
+
+    def extra_namespaces(self, registry_id: str) -> builtins.list[tuple[str, str]]:
+        rows = self._session.scalars(
+            select(RegistryNamespaceRow).where(RegistryNamespaceRow.registry_id == registry_id)
+        )
+        return sorted((r.orchestrator_id, r.namespace) for r in rows)
+
+    def set_extra_namespaces(self, registry_id: str, pairs: builtins.list[tuple[str, str]]) -> None:
+        self._session.execute(
+            delete(RegistryNamespaceRow).where(RegistryNamespaceRow.registry_id == registry_id)
+        )
+        for orchestrator_id, namespace in sorted(set(pairs)):
+            self._session.add(
+                RegistryNamespaceRow(
+                    registry_id=registry_id, orchestrator_id=orchestrator_id, namespace=namespace
+                )
+            )
+        self._session.flush()
+
+
 class SqlAuditRepository:
     def __init__(self, session: Session) -> None:
         self._session = session
@@ -380,6 +498,8 @@ class SqlTransaction:
     def __init__(self, session: Session) -> None:
         self.registries = SqlRegistryRepository(session)
         self.orchestrators = SqlOrchestratorRepository(session)
+        self.clusters = SqlClusterRepository(session)
+        self.copies = SqlSecretCopyRepository(session)
         self.audit = SqlAuditRepository(session)
         self.users = SqlUserRepository(session)
 

@@ -130,7 +130,7 @@ class RegistryProbe:
                     "the registry asks for no credentials; the stored ones are not used",
                 )
             elif target.credentials:
-                login = run.step(Step.CREDENTIALS, lambda: self._login(target))
+                login = run.step(Step.CREDENTIALS, lambda: self.login(target))
             client = authed = self._client(target, scheme, host, login=login)
             authed.adopt(ping)
             if login[0] is not None:
@@ -156,7 +156,7 @@ class RegistryProbe:
         if not target.repository:
             raise UpstreamError("no image path: give the repository whose tags to list")
         scheme, host = self._contact(target)
-        with self._client(target, scheme, host, login=self._login(target)) as client:
+        with self._client(target, scheme, host, login=self.login(target)) as client:
             return client.list_tags(target.repository, page_size=page_size, max_pages=max_pages)
 
     def forget(self) -> None:
@@ -331,7 +331,8 @@ class RegistryProbe:
             host_guard=self._guard,
         )
 
-    def _login(self, target: ProbeTarget) -> tuple[str | None, str | None]:
+    def login(self, target: ProbeTarget) -> tuple[str | None, str | None]:
+        """The user name and password a pull uses (for ECR, a freshly minted token)."""
         creds = target.credentials
         if not creds:
             return None, None
@@ -346,9 +347,9 @@ class RegistryProbe:
                     role_arn=creds.get("role_arn") or None,
                 )
             except EcrCredentialsRejected as exc:
-                raise _StepFailed(RegistryFailure.CREDENTIALS_REJECTED, exc.message) from None
+                raise RegistryError(RegistryFailure.CREDENTIALS_REJECTED, exc.message) from None
             except UpstreamError as exc:
-                raise _StepFailed(RegistryFailure.CREDENTIALS_UNUSABLE, exc.message) from None
+                raise RegistryError(RegistryFailure.CREDENTIALS_UNUSABLE, exc.message) from None
             return token.username, token.password
         return creds.get("username") or None, creds.get("password") or None
 

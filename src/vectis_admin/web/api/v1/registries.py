@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Query, Response
 
 from vectis_admin.domain.registries import RegistryKind
-from vectis_admin.web.deps import ActorDep, ChecksDep, NowDep, RegistriesDep
+from vectis_admin.web.deps import ActorDep, ChecksDep, NowDep, PullSecretsDep, RegistriesDep
 from vectis_admin.web.schemas.checks import (
     CheckReportPublic,
     CheckRequest,
@@ -18,6 +18,7 @@ from vectis_admin.web.schemas.registries import (
     RegistryPublic,
     RegistryUpdate,
 )
+from vectis_admin.web.schemas.sync import NamespacePlacement, SyncPublic
 
 router = APIRouter(prefix="/registries", tags=["registries"])
 
@@ -107,3 +108,44 @@ def list_tags(
     """Tags of the registry's image (or of `image_path`), sorted, read from the registry."""
     tags = checks.tags(registry_id, image_path=image_path)
     return TagPage.of(tags, limit=limit, offset=offset)
+
+
+@router.get("/{registry_id}/sync", response_model=SyncPublic)
+def sync_state(
+    registry_id: str, registries: RegistriesDep, pull_secrets: PullSecretsDep, _actor: ActorDep
+) -> SyncPublic:
+    """State of every copy of the registry's pull secret (per orchestrator and namespace)."""
+    registry = registries.get(registry_id)
+    return SyncPublic.of_copies(registry.id, pull_secrets.copies(registry.id))
+
+
+@router.post("/{registry_id}/sync", response_model=SyncPublic)
+def sync_now(
+    registry_id: str, registries: RegistriesDep, pull_secrets: PullSecretsDep, actor: ActorDep
+) -> SyncPublic:
+    """Converge the copies now (drift repair, retries) instead of waiting for the reconciler."""
+    registry = registries.get(registry_id)
+    return SyncPublic.of_report(pull_secrets.sync_registry(registry.id, actor=actor))
+
+
+@router.get("/{registry_id}/namespaces", response_model=list[NamespacePlacement])
+def extra_namespaces(
+    registry_id: str, pull_secrets: PullSecretsDep, _actor: ActorDep
+) -> list[NamespacePlacement]:
+    """Namespaces listed for this registry beyond those of the clusters that use it."""
+    return [
+        NamespacePlacement(orchestrator=o, namespace=n)
+        for o, n in pull_secrets.extra_namespaces(registry_id)
+    ]
+
+
+@router.put("/{registry_id}/namespaces", response_model=SyncPublic)
+def set_extra_namespaces(
+    registry_id: str,
+    body: list[NamespacePlacement],
+    pull_secrets: PullSecretsDep,
+    actor: ActorDep,
+) -> SyncPublic:
+    """Replace the extra namespaces, then sync: copies appear (and vanish) accordingly."""
+    pairs = [(p.orchestrator, p.namespace) for p in body]
+    return SyncPublic.of_report(pull_secrets.set_extra_namespaces(registry_id, pairs, actor=actor))
