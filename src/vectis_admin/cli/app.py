@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from vectis_admin.cli import accounts, keys, orchestrators, registries
-from vectis_admin.cli._context import MappedGroup, runtime
+from vectis_admin.cli._context import EXIT_CODES_BY_NAME, MappedGroup, actor, runtime
 
 app = typer.Typer(
     cls=MappedGroup,
@@ -40,6 +40,30 @@ def serve(
     typer.echo(f"Vectis Admin on http://{bind_host}:{bind_port}  (API docs: /docs)")
     typer.echo(f"Database: {_display_url(rt.settings.resolved_database_url)}")
     uvicorn.run(create_app(rt), host=bind_host, port=bind_port, log_level=rt.settings.log_level)
+
+
+@app.command()
+def reconcile(
+    ctx: typer.Context,
+    due_only: Annotated[
+        bool, typer.Option("--due-only", help="Only copies due for a retry")
+    ] = False,
+) -> None:
+    """Converge every pull-secret copy now (for cron); exit 6 if some are still failing."""
+    reports = runtime(ctx).pull_secrets.reconcile(due_only=due_only, actor=actor())
+    failing = 0
+    for report in reports:
+        for copy in report.copies:
+            if copy.state.value != "synced":
+                failing += 1
+                typer.echo(
+                    f"{copy.state.value:8} registry {report.registry_id} "
+                    f"{copy.orchestrator_id}/{copy.namespace}: {copy.message}"
+                )
+    writes = sum(r.writes for r in reports)
+    typer.echo(f"{len(reports)} registries reconciled, {writes} writes, {failing} not synced")
+    if failing:
+        raise typer.Exit(EXIT_CODES_BY_NAME["upstream"])
 
 
 def _display_url(url: str) -> str:

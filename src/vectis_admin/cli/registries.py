@@ -17,6 +17,7 @@ from vectis_admin.errors import InvalidInput
 from vectis_admin.services.registries import RegistryChanges, RegistryDraft
 from vectis_admin.web.schemas.checks import CheckReportPublic, TagPage
 from vectis_admin.web.schemas.registries import RegistryPublic
+from vectis_admin.web.schemas.sync import SyncPublic
 
 app = typer.Typer(help="Container registries: add, list, show, update, delete, set default.")
 
@@ -313,3 +314,55 @@ def tags(
         typer.echo(tag)
     more = "" if page.complete else " (the registry has more; listing stopped)"
     typer.echo(f"{len(page.items)} of {page.total} tags of {page.repository}{more}", err=True)
+
+
+@app.command("sync")
+def sync(ctx: typer.Context, name: str, output: OutputOpt = "table") -> None:
+    """Converge the registry's pull-secret copies now and show their state. Exit 6 if any fail."""
+    _check_output(output)
+    rt = runtime(ctx)
+    report = SyncPublic.of_report(
+        rt.pull_secrets.sync_registry(rt.registries.get(name).id, actor=actor())
+    )
+    _show_copies(report, output)
+    if not report.ok:
+        raise typer.Exit(EXIT_CODES_BY_NAME["upstream"])
+
+
+@app.command("namespaces")
+def namespaces(
+    ctx: typer.Context,
+    name: str,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="ORCHESTRATOR/NAMESPACE (repeat); replaces the list"),
+    ] = None,
+    clear: Annotated[bool, typer.Option("--clear", help="Remove every extra namespace")] = False,
+    output: OutputOpt = "table",
+) -> None:
+    """Show, or replace, the extra namespaces where the registry's pull secret must exist."""
+    _check_output(output)
+    rt = runtime(ctx)
+    if set_ is None and not clear:
+        for orchestrator, namespace in rt.pull_secrets.extra_namespaces(name):
+            typer.echo(f"{orchestrator}/{namespace}")
+        return
+    pairs = []
+    for item in set_ or []:
+        orchestrator, sep, namespace = item.partition("/")
+        if not sep:
+            raise InvalidInput.one("--set", "must be ORCHESTRATOR/NAMESPACE")
+        pairs.append((orchestrator, namespace))
+    report = SyncPublic.of_report(rt.pull_secrets.set_extra_namespaces(name, pairs, actor=actor()))
+    _show_copies(report, output)
+    if not report.ok:
+        raise typer.Exit(EXIT_CODES_BY_NAME["upstream"])
+
+
+def _show_copies(report: SyncPublic, output: str) -> None:
+    if output == "json":
+        typer.echo(report.model_dump_json(indent=2))
+        return
+    for copy in report.copies:
+        typer.echo(f"{copy.state:8} {copy.namespace:30} {copy.message}")
+    typer.echo(f"{len(report.copies)} copies, {report.writes or 0} writes")

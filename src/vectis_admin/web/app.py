@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import APIRouter, FastAPI
 
 from vectis_admin import __version__
+from vectis_admin.background import Reconciler
 from vectis_admin.runtime import Runtime
 from vectis_admin.web.api.v1 import audit, orchestrators, registries, tokens
 from vectis_admin.web.errors import install_error_handlers
@@ -12,8 +16,22 @@ from vectis_admin.web.errors import install_error_handlers
 __all__ = ["create_app"]
 
 
-def create_app(runtime: Runtime) -> FastAPI:
+def create_app(runtime: Runtime, *, background: bool = False) -> FastAPI:
+    """The console. `background=True` (what `serve` uses) runs the reconciler while it lives."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        reconciler = Reconciler(runtime.pull_secrets) if background else None
+        if reconciler:
+            reconciler.start()
+        try:
+            yield
+        finally:
+            if reconciler:
+                reconciler.stop()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Vectis Admin",
         version=__version__,
         description="Container registries, pull secrets and Vectis clusters on Kubernetes.",
