@@ -20,6 +20,7 @@ from vectis_admin.adapters.registry.probe import RegistryProbe
 from vectis_admin.services.accounts import AccountService
 from vectis_admin.services.audit import AuditService
 from vectis_admin.services.checks import CheckService
+from vectis_admin.services.clusters import ClusterService
 from vectis_admin.services.orchestrators import OrchestratorService
 from vectis_admin.services.ports import Clock, KubeConnector
 from vectis_admin.services.pull_secrets import PullSecretService
@@ -40,6 +41,7 @@ class Runtime:
     checks: CheckService
     orchestrators: OrchestratorService
     pull_secrets: PullSecretService
+    clusters: ClusterService
     accounts: AccountService
     audit: AuditService
 
@@ -105,6 +107,14 @@ def open_runtime(
         checks=CheckService(store=store, registries=registries, prober=probe, clock=clock),
         orchestrators=orchestrators,
         pull_secrets=pull_secrets,
+        clusters=ClusterService(
+            store=store,
+            registries=registries,
+            orchestrators=orchestrators,
+            pull_secrets=pull_secrets,
+            connector=connector,
+            clock=clock,
+        ),
         accounts=AccountService(store=store, clock=clock),
         audit=AuditService(store=store),
     )

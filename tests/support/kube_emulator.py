@@ -162,6 +162,7 @@ KINDS: tuple[Kind, ...] = (
     Kind("", "v1", "Service", "services", names="dns1035", subresources=("status",)),
     Kind("", "v1", "ServiceAccount", "serviceaccounts"),
     Kind("", "v1", "PersistentVolumeClaim", "persistentvolumeclaims", subresources=("status",)),
+    Kind("", "v1", "PersistentVolume", "persistentvolumes", False, subresources=("status",)),
     Kind("", "v1", "Pod", "pods", fields=_POD_FIELDS, subresources=("log", "status")),
     Kind("", "v1", "Event", "events", fields=_EVENT_FIELDS),
     Kind("apps", "v1", "Deployment", "deployments", subresources=("status",)),
@@ -1789,10 +1790,10 @@ class KubeEmulator:
                 port.setdefault("targetPort", port.get("port"))
             if old is None:
                 obj["status"] = {"loadBalancer": {}}
-        elif k.kind == "PersistentVolumeClaim" and isinstance(spec, dict):
+        elif k.kind in ("PersistentVolumeClaim", "PersistentVolume") and isinstance(spec, dict):
             spec.setdefault("volumeMode", "Filesystem")
             if old is None:
-                obj["status"] = {"phase": "Pending"}
+                obj["status"] = {"phase": "Pending" if k.kind.endswith("Claim") else "Available"}
 
     @staticmethod
     def _default_pod_spec(spec: JSON) -> None:

@@ -230,6 +230,11 @@ class PullSecretService:
 
     # -- internals -----------------------------------------------------------------------
 
+    def manifest(self, registry: RegistryRecord, namespace: str) -> KubeObject | None:
+        """The Secret this registry needs in `namespace` (None for anonymous registries)."""
+        factory = self._manifest_factory(registry)
+        return factory(namespace) if factory else None
+
     def _manifest_factory(self, registry: RegistryRecord) -> Callable[[str], KubeObject] | None:
         if not registry.requires_auth:
             return None  # anonymous pulls need no secret

@@ -10,7 +10,7 @@ from fastapi import APIRouter, FastAPI
 from vectis_admin import __version__
 from vectis_admin.background import Reconciler
 from vectis_admin.runtime import Runtime
-from vectis_admin.web.api.v1 import audit, orchestrators, registries, tokens
+from vectis_admin.web.api.v1 import audit, clusters, orchestrators, registries, tokens
 from vectis_admin.web.errors import install_error_handlers
 
 __all__ = ["create_app"]
@@ -39,7 +39,7 @@ def create_app(runtime: Runtime, *, background: bool = False) -> FastAPI:
     app.state.runtime = runtime
     install_error_handlers(app)
     api = APIRouter(prefix="/api/v1")
-    for module in (registries, orchestrators, audit, tokens):
+    for module in (registries, orchestrators, clusters, audit, tokens):
         api.include_router(module.router)
     app.include_router(api)
 

@@ -14,6 +14,7 @@ from vectis_admin.runtime import Runtime
 from vectis_admin.services.accounts import AccountService
 from vectis_admin.services.audit import AuditService
 from vectis_admin.services.checks import CheckService
+from vectis_admin.services.clusters import ClusterService
 from vectis_admin.services.orchestrators import OrchestratorService
 from vectis_admin.services.pull_secrets import PullSecretService
 from vectis_admin.services.registries import RegistryService
@@ -23,6 +24,7 @@ __all__ = [
     "ActorDep",
     "AuditDep",
     "ChecksDep",
+    "ClustersDep",
     "NowDep",
     "OrchestratorsDep",
     "PullSecretsDep",
@@ -62,6 +64,10 @@ def get_pull_secrets(runtime: RuntimeDep) -> PullSecretService:
     return runtime.pull_secrets
 
 
+def get_clusters(runtime: RuntimeDep) -> ClusterService:
+    return runtime.clusters
+
+
 def now(runtime: RuntimeDep) -> datetime:
     return runtime.clock.now()
 
@@ -73,6 +79,7 @@ AuditDep = Annotated[AuditService, Depends(get_audit)]
 ChecksDep = Annotated[CheckService, Depends(get_checks)]
 OrchestratorsDep = Annotated[OrchestratorService, Depends(get_orchestrators)]
 PullSecretsDep = Annotated[PullSecretService, Depends(get_pull_secrets)]
+ClustersDep = Annotated[ClusterService, Depends(get_clusters)]
 
 
 def require_actor(request: Request, accounts: AccountsDep) -> str:
