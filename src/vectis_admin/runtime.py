@@ -93,6 +93,7 @@ def open_runtime(
         connector=connector,
         prober=probe,
         clock=clock,
+        max_workers=settings.sync_concurrency,
     )
     registries.subscribe(
         lambda registry_id, actor: pull_secrets.sync_registry(registry_id, actor=actor)

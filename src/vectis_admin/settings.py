@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     # SSRF guard for connection tests: comma-separated CIDRs; "allowed" wins over "blocked".
     blocked_networks: str = ",".join(DEFAULT_BLOCKED)
     allowed_networks: str = ""
+    # Parallel Kubernetes writes when pushing pull secrets to many namespaces.
+    sync_concurrency: int = Field(default=16, ge=1, le=64)
     # Time allowed to each registry request made by checks.
     registry_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
 

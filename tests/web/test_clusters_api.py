@@ -208,3 +208,11 @@ def test_bad_cluster_input(
     else:
         assert response.status_code == 422, response.text
         assert field in [i["field"] for i in response.json()["issues"]]
+
+
+def test_orchestrator_with_clusters_cannot_be_deleted(
+    api: TestClient, setup: dict[str, Any]
+) -> None:
+    response = api.delete(f"/api/v1/orchestrators/{setup['orchestrator']['id']}")
+    assert response.status_code == 409
+    assert "paris-prod" in response.json()["message"]

@@ -281,6 +281,14 @@ class OrchestratorService:
     def delete(self, ref: str, *, actor: str) -> None:
         with self._store.transaction() as tx:
             record = self._find(tx, ref)
+            users = tx.clusters.on_orchestrator(record.id)
+            if users:
+                names = ", ".join(sorted(c.name for c in users))
+                raise Conflict(
+                    f"orchestrator {record.name!r} still hosts the cluster(s) {names}: "
+                    "delete them first",
+                    reason="in_use",
+                )
             tx.orchestrators.delete(record.id)
             self._audit(tx, actor, "orchestrator.delete", record, {})
 
