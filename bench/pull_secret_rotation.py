@@ -93,7 +93,8 @@ def main() -> None:
         fast = rotate(parallel, "rotated-password-1")
         slow = rotate(sequential, "rotated-password-2")
         print(
-            f"rotation, {args.concurrency} concurrent writes, {args.latency * 1000:.0f} ms/request: "
+            f"rotation, {args.concurrency} concurrent writes, "
+            f"{args.latency * 1000:.0f} ms/request: "
             f"{fast:.2f} s ({args.namespaces} writes)"
         )
         print(f"rotation, one request at a time:                    {slow:.2f} s")
