@@ -216,3 +216,47 @@ def test_orchestrator_with_clusters_cannot_be_deleted(
     response = api.delete(f"/api/v1/orchestrators/{setup['orchestrator']['id']}")
     assert response.status_code == 409
     assert "paris-prod" in response.json()["message"]
+
+
+def test_nodeport_without_load_balancer_and_leader_flag(
+    api: TestClient, setup: dict[str, Any], kube: Any
+) -> None:
+    bare = api.post(
+        "/api/v1/orchestrators",
+        json=orchestrator_payload(kube, name="bare-metal", supports_load_balancer=False),
+    ).json()
+    cluster = api.post(
+        "/api/v1/clusters",
+        json={
+            "name": "edge",
+            "orchestrator": bare["id"],
+            "namespace": "edge",
+            "deployment_name": "vectis",
+            "storage_host_path": "/srv/v",
+            "replicas": 2,
+            "image": "ghcr.io/cpoder/vectis-server:latest",
+        },
+    ).json()
+    assert cluster["registry_id"] is None  # a public image: no pull secret
+    assert api.post(f"/api/v1/clusters/{cluster['id']}/deploy").json()["state"] == "DEPLOYED"
+    service = kube.get_object("Service", "vectis", "edge")
+    assert service["spec"]["type"] == "NodePort"
+    deployment = kube.get_object("Deployment", "vectis", "edge")
+    assert "imagePullSecrets" not in deployment["spec"]["template"]["spec"]
+    kube.complete_rollout("edge", "vectis")
+    pods = api.get(f"/api/v1/clusters/{cluster['id']}/pods").json()
+    leader = pods[0]["name"]
+    kube.seed(
+        kube.get_object("Pod", leader, "edge")
+        | {
+            "metadata": kube.get_object("Pod", leader, "edge")["metadata"]
+            | {
+                "labels": kube.get_object("Pod", leader, "edge")["metadata"]["labels"]
+                | {"vectis.io/role": "leader"}
+            }
+        }
+    )
+    flags = {
+        p["name"]: p["leader"] for p in api.get(f"/api/v1/clusters/{cluster['id']}/pods").json()
+    }
+    assert flags[leader] is True and sum(flags.values()) == 1
