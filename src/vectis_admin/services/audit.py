@@ -3,12 +3,43 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from vectis_admin.errors import InvalidInput
-from vectis_admin.services.ports import AuditEntry, Page, Store
+from vectis_admin.services.ports import AuditEntry, Clock, Page, Store, Transaction
 
-__all__ = ["AuditService", "diff_fields"]
+__all__ = ["AuditService", "diff_fields", "record_change"]
+
+
+class _Named(Protocol):
+    @property
+    def id(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+
+
+def record_change(
+    tx: Transaction,
+    clock: Clock,
+    actor: str,
+    action: str,
+    target: _Named,
+    changes: Mapping[str, Any] | None = None,
+    outcome: str = "success",
+) -> None:
+    """One audit entry for `action` ("registry.update"…) on a named object, in `tx`."""
+    tx.audit.record(
+        AuditEntry(
+            at=clock.now(),
+            actor=actor,
+            action=action,
+            target_type=action.split(".", 1)[0],
+            target_id=target.id,
+            target_name=target.name,
+            changes=dict(changes or {}),
+            outcome=outcome,
+        )
+    )
 
 
 def diff_fields(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, Any]:

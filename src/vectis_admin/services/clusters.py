@@ -32,9 +32,9 @@ from vectis_admin.errors import (
     KubeError,
     NotFound,
 )
+from vectis_admin.services.audit import record_change
 from vectis_admin.services.orchestrators import OrchestratorService
 from vectis_admin.services.ports import (
-    AuditEntry,
     Clock,
     ClusterGateway,
     ClusterRecord,
@@ -184,7 +184,7 @@ class ClusterService:
         self._spec(record, orchestrator_lb=orchestrator.supports_load_balancer)  # validates
         with self._store.transaction() as tx:
             tx.clusters.add(record)
-            self._audit(tx, actor, "cluster.create", record, {"image": image})
+            record_change(tx, self._clock, actor, "cluster.create", record, {"image": image})
         return record
 
     def update(self, ref: str, changes: ClusterChanges, *, actor: str) -> ClusterRecord:
@@ -220,7 +220,9 @@ class ClusterService:
         self._spec(updated, orchestrator_lb=True)
         with self._store.transaction() as tx:
             tx.clusters.update(updated, expected_version=current.version)
-            self._audit(tx, actor, "cluster.update", updated, _diff(current, updated))
+            record_change(
+                tx, self._clock, actor, "cluster.update", updated, _diff(current, updated)
+            )
         for registry_id in {current.registry_id, updated.registry_id} - {None}:
             assert registry_id is not None
             self._pull_secrets.sync_registry(registry_id, actor=actor)
@@ -281,7 +283,14 @@ class ClusterService:
             restarted_at=now if force else cluster.restarted_at,
         )
         with self._store.transaction() as tx:
-            self._audit(tx, actor, "cluster.deploy", done, {"force": force, "image": done.image})
+            record_change(
+                tx,
+                self._clock,
+                actor,
+                "cluster.deploy",
+                done,
+                {"force": force, "image": done.image},
+            )
         return self.status(done.id)
 
     def delete(self, ref: str, *, actor: str) -> None:
@@ -300,7 +309,7 @@ class ClusterService:
                 gateway.close()
         with self._store.transaction() as tx:
             tx.clusters.delete(cluster.id)
-            self._audit(tx, actor, "cluster.delete", cluster, {})
+            record_change(tx, self._clock, actor, "cluster.delete", cluster, {})
         if cluster.registry_id:
             self._pull_secrets.sync_registry(cluster.registry_id, actor=actor)
 
@@ -455,7 +464,9 @@ class ClusterService:
             deployed_objects=created if created is not None else cluster.deployed_objects,
         )
         with self._store.transaction() as tx:
-            self._audit(tx, actor, "cluster.deploy", failed, {"reason": reason}, "failure")
+            record_change(
+                tx, self._clock, actor, "cluster.deploy", failed, {"reason": reason}, "failure"
+            )
         return DeploymentStatus(
             cluster=failed,
             health="UNKNOWN",
@@ -464,28 +475,6 @@ class ClusterService:
             endpoint=None,
             message=reason,
             objects=tuple(failed.deployed_objects),
-        )
-
-    def _audit(
-        self,
-        tx: Transaction,
-        actor: str,
-        action: str,
-        cluster: ClusterRecord,
-        changes: Mapping[str, Any],
-        outcome: str = "success",
-    ) -> None:
-        tx.audit.record(
-            AuditEntry(
-                at=self._clock.now(),
-                actor=actor,
-                action=action,
-                target_type="cluster",
-                target_id=cluster.id,
-                target_name=cluster.name,
-                changes=dict(changes),
-                outcome=outcome,
-            )
         )
 
 

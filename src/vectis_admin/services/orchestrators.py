@@ -23,9 +23,8 @@ from vectis_admin.domain.orchestrators import (
     validate_orchestrator,
 )
 from vectis_admin.errors import Conflict, InvalidInput, KubeError, NotFound
-from vectis_admin.services.audit import diff_fields
+from vectis_admin.services.audit import diff_fields, record_change
 from vectis_admin.services.ports import (
-    AuditEntry,
     Clock,
     KubeAccess,
     KubeConnector,
@@ -216,7 +215,7 @@ class OrchestratorService:
                 k: {"to": v} for k, v in _view(record).items() if v not in (None, "")
             }
             changes.update({f"credentials.{k}": "set" for k in sorted(secret)})
-            self._audit(tx, actor, "orchestrator.create", record, changes)
+            record_change(tx, self._clock, actor, "orchestrator.create", record, changes)
         return record, checked.warnings
 
     def update(
@@ -275,7 +274,7 @@ class OrchestratorService:
             if any(k.startswith("credentials.") for k in diff):
                 updated.credential_changed_at = updated.updated_at
             tx.orchestrators.update(updated, expected_version=current.version)
-            self._audit(tx, actor, "orchestrator.update", updated, diff)
+            record_change(tx, self._clock, actor, "orchestrator.update", updated, diff)
         return updated, checked.warnings
 
     def delete(self, ref: str, *, actor: str) -> None:
@@ -290,7 +289,7 @@ class OrchestratorService:
                     reason="in_use",
                 )
             tx.orchestrators.delete(record.id)
-            self._audit(tx, actor, "orchestrator.delete", record, {})
+            record_change(tx, self._clock, actor, "orchestrator.delete", record, {})
 
     def test(self, ref: str, *, namespace: str = "default", actor: str) -> OrchestratorReport:
         """Reachability, server version, and the rights deploying Vectis needs in `namespace`."""
@@ -300,13 +299,14 @@ class OrchestratorService:
             tx.orchestrators.record_check(
                 record.id, at=self._clock.now(), ok=report.ok, summary=report.message
             )
-            self._audit(
+            record_change(
                 tx,
+                self._clock,
                 actor,
                 "orchestrator.test",
                 record,
                 {"result": "ok" if report.ok else "failed", "summary": report.message},
-                outcome="success" if report.ok else "failure",
+                "success" if report.ok else "failure",
             )
         return report
 
@@ -357,29 +357,6 @@ class OrchestratorService:
         if record is None:
             raise NotFound(f"orchestrator {ref!r} not found")
         return record
-
-    def _audit(
-        self,
-        tx: Transaction,
-        actor: str,
-        action: str,
-        record: OrchestratorRecord,
-        changes: Mapping[str, Any],
-        *,
-        outcome: str = "success",
-    ) -> None:
-        tx.audit.record(
-            AuditEntry(
-                at=self._clock.now(),
-                actor=actor,
-                action=action,
-                target_type="orchestrator",
-                target_id=record.id,
-                target_name=record.name,
-                changes=dict(changes),
-                outcome=outcome,
-            )
-        )
 
 
 def _pick(new: _T | None, old: _T) -> _T:

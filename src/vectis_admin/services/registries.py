@@ -18,7 +18,7 @@ from vectis_admin.domain.checks import ProbeTarget
 from vectis_admin.domain.dockerconfig import ImportableEntry, parse_docker_config
 from vectis_admin.domain.registries import RegistryKind, TlsMode, kind_info, validate_registry
 from vectis_admin.errors import Conflict, InvalidInput, NotFound, VectisError
-from vectis_admin.services.audit import diff_fields
+from vectis_admin.services.audit import diff_fields, record_change
 from vectis_admin.services.ports import (
     AuditEntry,
     Clock,
@@ -219,7 +219,7 @@ class RegistryService:
                 k: {"to": v} for k, v in _public_view(record).items() if v not in (None, "", {}, [])
             }
             changes.update({f"credentials.{k}": "set" for k in sorted(secret)})
-            self._audit(tx, actor, "registry.create", record, changes)
+            record_change(tx, self._clock, actor, "registry.create", record, changes)
         self._changed(record.id, actor)
         return Saved(registry=record, warnings=checked.warnings)
 
@@ -246,7 +246,7 @@ class RegistryService:
             if secret_changed or any(k.startswith("credentials.") for k in diff):
                 updated.credential_changed_at = updated.updated_at
             tx.registries.update(updated, expected_version=current.version)
-            self._audit(tx, actor, "registry.update", updated, diff)
+            record_change(tx, self._clock, actor, "registry.update", updated, diff)
         self._changed(updated.id, actor)
         return Saved(registry=updated, warnings=warnings)
 
@@ -267,7 +267,7 @@ class RegistryService:
                     reason="in_use",
                 )
             tx.registries.delete(record.id)
-            self._audit(tx, actor, "registry.delete", record, {})
+            record_change(tx, self._clock, actor, "registry.delete", record, {})
         self._changed(record.id, actor)  # its pull-secret copies are removed
 
     def set_default(self, ref: str, *, actor: str) -> RegistryRecord:
@@ -285,8 +285,9 @@ class RegistryService:
                 record, is_default=True, version=record.version + 1, updated_at=self._clock.now()
             )
             tx.registries.update(updated, expected_version=record.version)
-            self._audit(
+            record_change(
                 tx,
+                self._clock,
                 actor,
                 "registry.set_default",
                 updated,
@@ -400,26 +401,6 @@ class RegistryService:
             ca_bundle=checked.ca_bundle,
         )
         return updated, checked.warnings, secret_changed
-
-    def _audit(
-        self,
-        tx: Transaction,
-        actor: str,
-        action: str,
-        record: RegistryRecord,
-        changes: Mapping[str, Any],
-    ) -> None:
-        tx.audit.record(
-            AuditEntry(
-                at=self._clock.now(),
-                actor=actor,
-                action=action,
-                target_type="registry",
-                target_id=record.id,
-                target_name=record.name,
-                changes=dict(changes),
-            )
-        )
 
 
 def _public_view(record: RegistryRecord) -> dict[str, Any]:
