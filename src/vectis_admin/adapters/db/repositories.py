@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import asdict
+from copy import copy
+from dataclasses import asdict, fields
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Generic, TypeVar
@@ -47,45 +48,29 @@ RowT = TypeVar("RowT", RegistryRow, OrchestratorRow, ClusterRow)
 RecordT = TypeVar("RecordT")
 
 
-def _to_record(row: RegistryRow) -> RegistryRecord:
-    return RegistryRecord(
-        id=row.id,
-        name=row.name,
-        kind=RegistryKind(row.kind),
-        url=row.url,
-        image_path=row.image_path,
-        default_tag=row.default_tag,
-        requires_auth=row.requires_auth,
-        is_default=row.is_default,
-        enabled=row.enabled,
-        description=row.description,
-        public_credentials=dict(row.public_credentials),
-        secret_ciphertext=row.secret_ciphertext,
-        secret_field_names=list(row.secret_field_names),
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        credential_changed_at=row.credential_changed_at,
-        version=row.version,
-        tls_mode=TlsMode(row.tls_mode),
-        ca_bundle=row.ca_bundle,
-        last_check_at=row.last_check_at,
-        last_check_ok=row.last_check_ok,
-        last_check_summary=row.last_check_summary,
-    )
-
-
 class _VersionedRepository(Generic[RowT, RecordT]):
     """Named, versioned rows (registries, orchestrators): lookups, compare-and-set updates,
     last-check bookkeeping. `noun` names the object in operator-facing messages."""
 
     row_type: type[RowT]
+    record_type: type[RecordT]
     noun: str
+    # Columns stored as plain strings that the record holds as enums.
+    enums: Mapping[str, type[StrEnum]] = {}
 
     def __init__(self, session: Session) -> None:
         self._session = session
 
     def _record(self, row: RowT) -> RecordT:
-        raise NotImplementedError
+        values: dict[str, Any] = {}
+        for item in fields(self.record_type):  # type: ignore[arg-type]
+            value = getattr(row, item.name)
+            if item.name in self.enums:
+                value = self.enums[item.name](value)
+            elif isinstance(value, dict | list):
+                value = copy(value)  # the record must not share the row's mutable state
+            values[item.name] = value
+        return self.record_type(**values)
 
     def _values(self, record: RecordT) -> dict[str, Any]:
         values: dict[str, Any] = asdict(record)  # type: ignore[call-overload]
@@ -168,10 +153,9 @@ class _VersionedRepository(Generic[RowT, RecordT]):
 
 class SqlRegistryRepository(_VersionedRepository[RegistryRow, RegistryRecord]):
     row_type = RegistryRow
+    record_type = RegistryRecord
     noun = "registry"
-
-    def _record(self, row: RegistryRow) -> RegistryRecord:
-        return _to_record(row)
+    enums = {"kind": RegistryKind, "tls_mode": TlsMode}
 
     def list(
         self, *, kind: RegistryKind | None, enabled: bool | None, limit: int, offset: int
@@ -195,31 +179,9 @@ class SqlRegistryRepository(_VersionedRepository[RegistryRow, RegistryRecord]):
 
 class SqlOrchestratorRepository(_VersionedRepository[OrchestratorRow, OrchestratorRecord]):
     row_type = OrchestratorRow
+    record_type = OrchestratorRecord
     noun = "orchestrator"
-
-    def _record(self, row: OrchestratorRow) -> OrchestratorRecord:
-        return OrchestratorRecord(
-            id=row.id,
-            name=row.name,
-            kind=OrchestratorKind(row.kind),
-            description=row.description,
-            auth_mode=KubeAuthMode(row.auth_mode),
-            api_server_url=row.api_server_url,
-            skip_tls_verify=row.skip_tls_verify,
-            supports_load_balancer=row.supports_load_balancer,
-            metallb_range=row.metallb_range,
-            enabled=row.enabled,
-            public_credentials=dict(row.public_credentials),
-            secret_ciphertext=row.secret_ciphertext,
-            secret_field_names=list(row.secret_field_names),
-            created_at=row.created_at,
-            updated_at=row.updated_at,
-            credential_changed_at=row.credential_changed_at,
-            version=row.version,
-            last_check_at=row.last_check_at,
-            last_check_ok=row.last_check_ok,
-            last_check_summary=row.last_check_summary,
-        )
+    enums = {"kind": OrchestratorKind, "auth_mode": KubeAuthMode}
 
     def list(self, *, enabled: bool | None, limit: int, offset: int) -> Page[OrchestratorRecord]:
         query = select(OrchestratorRow)
@@ -239,33 +201,9 @@ def _violated_constraint(exc: IntegrityError) -> str:
 
 class SqlClusterRepository(_VersionedRepository[ClusterRow, ClusterRecord]):
     row_type = ClusterRow
+    record_type = ClusterRecord
     noun = "cluster"
-
-    def _record(self, row: ClusterRow) -> ClusterRecord:
-        return ClusterRecord(
-            id=row.id,
-            name=row.name,
-            environment=Environment(row.environment),
-            description=row.description,
-            orchestrator_id=row.orchestrator_id,
-            namespace=row.namespace,
-            create_namespace=row.create_namespace,
-            deployment_name=row.deployment_name,
-            replicas=row.replicas,
-            storage_host_path=row.storage_host_path,
-            storage_size=row.storage_size,
-            vectis_port=row.vectis_port,
-            registry_id=row.registry_id,
-            image=row.image,
-            deployment_state=DeploymentState(row.deployment_state),
-            state_reason=row.state_reason,
-            deployed_objects=list(row.deployed_objects),
-            deployed_at=row.deployed_at,
-            restarted_at=row.restarted_at,
-            created_at=row.created_at,
-            updated_at=row.updated_at,
-            version=row.version,
-        )
+    enums = {"environment": Environment, "deployment_state": DeploymentState}
 
     def list(self, *, limit: int, offset: int) -> Page[ClusterRecord]:
         return self._page(select(ClusterRow), limit=limit, offset=offset)
