@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     admin_username: str = "admin"
     admin_password: SecretStr | None = None
     log_level: str = "info"
+    # Mark the console's session cookie Secure (set it when the console is served over HTTPS).
+    cookie_secure: bool = False
+    session_hours: int = Field(default=12, ge=1, le=24 * 30)
     # SSRF guard for connection tests: comma-separated CIDRs; "allowed" wins over "blocked".
     blocked_networks: str = ",".join(DEFAULT_BLOCKED)
     allowed_networks: str = ""

@@ -20,6 +20,7 @@ from vectis_admin.services.pull_secrets import PullSecretService
 from vectis_admin.services.registries import RegistryService
 
 __all__ = [
+    "RuntimeDep",
     "AccountsDep",
     "ActorDep",
     "AuditDep",

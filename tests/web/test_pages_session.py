@@ -1,0 +1,81 @@
+"""Console pages: login, logout, session cookie flags, CSRF on every state-changing form."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.conftest import ADMIN_PASSWORD
+from vectis_admin.runtime import Runtime
+from vectis_admin.web.app import create_app
+
+
+@pytest.fixture
+def browser(runtime: Runtime) -> Iterator[TestClient]:
+    with TestClient(create_app(runtime), follow_redirects=False) as client:
+        yield client
+
+
+def csrf_of(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "no CSRF field in the form"
+    return match.group(1)
+
+
+def log_in(client: TestClient, password: str = ADMIN_PASSWORD, next_url: str = "/") -> str:
+    token = csrf_of(client.get("/login").text)
+    response = client.post(
+        "/login",
+        data={"username": "admin", "password": password, "csrf_token": token, "next": next_url},
+    )
+    return str(response.headers.get("location", response.status_code))
+
+
+def test_pages_require_login_and_come_back_after_it(browser: TestClient) -> None:
+    first = browser.get("/?view=attention")
+    assert first.status_code == 303
+    assert first.headers["location"] == "/login?next=/?view=attention"
+    page = browser.get("/login")
+    assert "VECTIS_ADMIN_PASSWORD" in page.text  # first start: where the password comes from
+    assert log_in(browser, next_url="/?view=attention") == "/?view=attention"
+
+
+def test_wrong_password_and_cookie_flags(browser: TestClient) -> None:
+    token = csrf_of(browser.get("/login").text)
+    refused = browser.post(
+        "/login", data={"username": "admin", "password": "nope", "csrf_token": token}
+    )
+    assert refused.status_code == 401 and "Wrong user name or password" in refused.text
+    token = csrf_of(browser.get("/login").text)
+    logged = browser.post(
+        "/login", data={"username": "admin", "password": ADMIN_PASSWORD, "csrf_token": token}
+    )
+    raw = [v for k, v in logged.headers.multi_items() if k == "set-cookie"]
+    assert raw and all("samesite=lax" in v.lower() and "httponly" in v.lower() for v in raw)
+    assert all("secure" not in v.lower().split(";")[-1] for v in raw)  # plain-HTTP dev default
+    assert "Dashboard" in browser.get("/").text
+
+
+def test_state_changing_posts_without_the_csrf_token_are_rejected(browser: TestClient) -> None:
+    login_without_token = browser.post("/login", data={"username": "admin", "password": "x"})
+    assert login_without_token.status_code == 403
+    log_in(browser)
+    for path in ("/logout",):
+        refused = browser.post(path, data={})
+        assert refused.status_code == 403
+        assert "did not come from this console" in refused.text
+        forged = browser.post(path, data={"csrf_token": "forged"})
+        assert forged.status_code == 403
+    assert browser.get("/").status_code == 200  # still logged in: the logout was refused
+    token = csrf_of(browser.get("/").text)
+    assert browser.post("/logout", data={"csrf_token": token}).status_code == 303
+    assert browser.get("/").status_code == 303
+
+
+def test_no_open_redirect_after_login(browser: TestClient) -> None:
+    assert log_in(browser, next_url="https://evil.example/") == "/"
+    browser.cookies.clear()
+    assert log_in(browser, next_url="//evil.example/") == "/"
