@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import ADMIN_PASSWORD
+from tests.support.pages import csrf_of
+from tests.support.pages import log_in as login_form
 from vectis_admin.runtime import Runtime
 from vectis_admin.web.app import create_app
 
@@ -19,19 +20,8 @@ def browser(runtime: Runtime) -> Iterator[TestClient]:
         yield client
 
 
-def csrf_of(html: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match, "no CSRF field in the form"
-    return match.group(1)
-
-
 def log_in(client: TestClient, password: str = ADMIN_PASSWORD, next_url: str = "/") -> str:
-    token = csrf_of(client.get("/login").text)
-    response = client.post(
-        "/login",
-        data={"username": "admin", "password": password, "csrf_token": token, "next": next_url},
-    )
-    return str(response.headers.get("location", response.status_code))
+    return login_form(client, password, next_url=next_url)
 
 
 def test_pages_require_login_and_come_back_after_it(browser: TestClient) -> None:

@@ -14,7 +14,11 @@ from vectis_admin.background import Reconciler
 from vectis_admin.runtime import Runtime
 from vectis_admin.web.api.v1 import audit, clusters, orchestrators, registries, tokens
 from vectis_admin.web.errors import install_error_handlers
+from vectis_admin.web.pages import audit as audit_pages
 from vectis_admin.web.pages import auth, dashboard
+from vectis_admin.web.pages import clusters as cluster_pages
+from vectis_admin.web.pages import orchestrators as orchestrator_pages
+from vectis_admin.web.pages import registries as registry_pages
 from vectis_admin.web.sessions import load_session_key
 from vectis_admin.web.templating import STATIC_DIR, make_templates
 
@@ -58,7 +62,7 @@ def create_app(runtime: Runtime, *, background: bool = False) -> FastAPI:
     for module in (registries, orchestrators, clusters, audit, tokens):
         api.include_router(module.router)
     app.include_router(api)
-    for page in (auth, dashboard):
+    for page in (auth, dashboard, registry_pages, orchestrator_pages, cluster_pages, audit_pages):
         app.include_router(page.router)
 
     @app.get("/healthz", include_in_schema=False)
