@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from vectis_admin.cli import accounts, clusters, keys, orchestrators, registries
+from vectis_admin.cli import accounts, clusters, diagnose, keys, orchestrators, registries
 from vectis_admin.cli._context import EXIT_CODES_BY_NAME, MappedGroup, actor, runtime
 
 app = typer.Typer(
@@ -17,6 +17,7 @@ app = typer.Typer(
 app.add_typer(registries.app, name="registry")
 app.add_typer(orchestrators.app, name="orchestrator")
 app.add_typer(clusters.app, name="cluster")
+app.add_typer(diagnose.app, name="diagnose")
 app.add_typer(accounts.admin_app, name="admin")
 app.add_typer(accounts.token_app, name="token")
 app.add_typer(accounts.audit_app, name="audit")
