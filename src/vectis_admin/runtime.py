@@ -25,6 +25,7 @@ from vectis_admin.services.orchestrators import OrchestratorService
 from vectis_admin.services.ports import Clock, KubeConnector
 from vectis_admin.services.pull_secrets import PullSecretService
 from vectis_admin.services.registries import RegistryService
+from vectis_admin.services.rotation import RotationService
 from vectis_admin.settings import Settings
 
 __all__ = ["Runtime", "open_runtime"]
@@ -42,6 +43,7 @@ class Runtime:
     orchestrators: OrchestratorService
     pull_secrets: PullSecretService
     clusters: ClusterService
+    rotation: RotationService
     accounts: AccountService
     audit: AuditService
 
@@ -95,8 +97,14 @@ def open_runtime(
         clock=clock,
         max_workers=settings.sync_concurrency,
     )
-    registries.subscribe(
-        lambda registry_id, actor: pull_secrets.sync_registry(registry_id, actor=actor)
+    registries.subscribe(pull_secrets.on_registry_changed)
+    clusters = ClusterService(
+        store=store,
+        registries=registries,
+        orchestrators=orchestrators,
+        pull_secrets=pull_secrets,
+        connector=connector,
+        clock=clock,
     )
     return Runtime(
         settings=settings,
@@ -108,12 +116,13 @@ def open_runtime(
         checks=CheckService(store=store, registries=registries, prober=probe, clock=clock),
         orchestrators=orchestrators,
         pull_secrets=pull_secrets,
-        clusters=ClusterService(
+        clusters=clusters,
+        rotation=RotationService(
             store=store,
             registries=registries,
-            orchestrators=orchestrators,
+            clusters=clusters,
             pull_secrets=pull_secrets,
-            connector=connector,
+            prober=probe,
             clock=clock,
         ),
         accounts=AccountService(store=store, clock=clock),

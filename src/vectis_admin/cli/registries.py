@@ -366,3 +366,31 @@ def _show_copies(report: SyncPublic, output: str) -> None:
     for copy in report.copies:
         typer.echo(f"{copy.state:8} {copy.namespace:30} {copy.message}")
     typer.echo(f"{len(report.copies)} copies, {report.writes or 0} writes")
+
+
+@app.command("rotate")
+def rotate(
+    ctx: typer.Context,
+    name: str,
+    password_stdin: Annotated[bool, typer.Option("--password-stdin")] = False,
+    username: Annotated[str | None, typer.Option(help="A new user name, if it changes too")] = None,
+    redeploy: Annotated[bool, typer.Option("--redeploy", help="Restart affected clusters")] = False,
+) -> None:
+    """Verified rotation: new credentials are checked against every image the registry's
+    clusters run before they are stored and pushed to every pull-secret copy."""
+    rt = runtime(ctx)
+    current = rt.registries.get(name)
+    credentials = {
+        **_public_values(username=username, region=None, role_arn=None),
+        **_secret_values(current.kind, from_stdin=password_stdin, prompt=not password_stdin),
+    }
+    result = rt.rotation.rotate(current.id, credentials, redeploy=redeploy, actor=actor())
+    for image in result.verified_images:
+        typer.echo(f"verified  {image}")
+    typer.echo(f"stored; {len(result.sync.copies)} pull-secret copies, {result.sync.writes} writes")
+    if result.clusters:
+        typer.echo("clusters using it: " + ", ".join(result.clusters))
+    if result.redeployed:
+        typer.echo("restarted: " + ", ".join(result.redeployed))
+    elif result.clusters:
+        typer.echo("run again with --redeploy (or `cluster deploy NAME --force`) to restart them")

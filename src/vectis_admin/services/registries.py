@@ -223,6 +223,14 @@ class RegistryService:
         self._changed(record.id, actor)
         return Saved(registry=record, warnings=checked.warnings)
 
+    def preview(self, ref: str, changes: RegistryChanges) -> RegistryRecord:
+        """The registry as `changes` would make it (validated, nothing stored): lets a
+        rotation test new credentials before they replace the old ones."""
+        with self._store.transaction() as tx:
+            current = self._find(tx, ref)
+        updated, _, _ = self._apply(current, changes)
+        return updated
+
     def update(self, ref: str, changes: RegistryChanges, *, actor: str) -> Saved:
         with self._store.transaction() as tx:
             current = self._find(tx, ref)

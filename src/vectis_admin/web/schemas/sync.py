@@ -4,12 +4,19 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SecretStr
 
 from vectis_admin.services.ports import SecretCopy
 from vectis_admin.services.pull_secrets import SyncReport
+from vectis_admin.services.rotation import RotationResult
 
-__all__ = ["NamespacePlacement", "SecretCopyPublic", "SyncPublic"]
+__all__ = [
+    "NamespacePlacement",
+    "RotateRequest",
+    "RotationPublic",
+    "SecretCopyPublic",
+    "SyncPublic",
+]
 
 
 class SecretCopyPublic(BaseModel):
@@ -67,3 +74,28 @@ class SyncPublic(BaseModel):
 class NamespacePlacement(BaseModel):
     orchestrator: str = Field(description="Orchestrator id or name")
     namespace: str
+
+
+class RotateRequest(BaseModel):
+    credentials: dict[str, SecretStr] = Field(
+        description="The new credential fields (e.g. password); checked before being stored"
+    )
+    redeploy: bool = Field(default=False, description="Restart the affected clusters after")
+
+
+class RotationPublic(BaseModel):
+    registry_id: str
+    verified_images: list[str]
+    clusters: list[str] = Field(description="Clusters using this registry")
+    redeployed: list[str]
+    sync: SyncPublic
+
+    @classmethod
+    def of(cls, result: RotationResult) -> RotationPublic:
+        return cls(
+            registry_id=result.registry_id,
+            verified_images=list(result.verified_images),
+            clusters=list(result.clusters),
+            redeployed=list(result.redeployed),
+            sync=SyncPublic.of_report(result.sync),
+        )

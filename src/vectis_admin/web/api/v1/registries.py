@@ -5,20 +5,33 @@ from __future__ import annotations
 from fastapi import APIRouter, Query, Response
 
 from vectis_admin.domain.registries import RegistryKind
-from vectis_admin.web.deps import ActorDep, ChecksDep, NowDep, PullSecretsDep, RegistriesDep
+from vectis_admin.web.deps import (
+    ActorDep,
+    ChecksDep,
+    NowDep,
+    PullSecretsDep,
+    RegistriesDep,
+    RuntimeDep,
+)
 from vectis_admin.web.schemas.checks import (
     CheckReportPublic,
     CheckRequest,
     TagPage,
     UnsavedCheckRequest,
 )
+from vectis_admin.web.schemas.common import reveal
 from vectis_admin.web.schemas.registries import (
     RegistryCreate,
     RegistryPage,
     RegistryPublic,
     RegistryUpdate,
 )
-from vectis_admin.web.schemas.sync import NamespacePlacement, SyncPublic
+from vectis_admin.web.schemas.sync import (
+    NamespacePlacement,
+    RotateRequest,
+    RotationPublic,
+    SyncPublic,
+)
 
 router = APIRouter(prefix="/registries", tags=["registries"])
 
@@ -149,3 +162,15 @@ def set_extra_namespaces(
     """Replace the extra namespaces, then sync: copies appear (and vanish) accordingly."""
     pairs = [(p.orchestrator, p.namespace) for p in body]
     return SyncPublic.of_report(pull_secrets.set_extra_namespaces(registry_id, pairs, actor=actor))
+
+
+@router.post("/{registry_id}/rotate", response_model=RotationPublic)
+def rotate_credentials(
+    registry_id: str, body: RotateRequest, runtime: RuntimeDep, actor: ActorDep
+) -> RotationPublic:
+    """Verified rotation: the new credentials are checked against every image the registry's
+    clusters run; only then stored and pushed to every pull-secret copy (409 otherwise)."""
+    result = runtime.rotation.rotate(
+        registry_id, reveal(body.credentials) or {}, redeploy=body.redeploy, actor=actor
+    )
+    return RotationPublic.of(result)
