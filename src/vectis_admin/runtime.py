@@ -21,6 +21,7 @@ from vectis_admin.services.accounts import AccountService
 from vectis_admin.services.audit import AuditService
 from vectis_admin.services.checks import CheckService
 from vectis_admin.services.clusters import ClusterService
+from vectis_admin.services.diagnosis import DiagnosisService
 from vectis_admin.services.orchestrators import OrchestratorService
 from vectis_admin.services.ports import Clock, KubeConnector
 from vectis_admin.services.pull_secrets import PullSecretService
@@ -37,6 +38,7 @@ class Runtime:
     clock: Clock
     engine: Engine
     store: SqlStore
+    probe: RegistryProbe
     keyring: KeyRing
     registries: RegistryService
     checks: CheckService
@@ -44,10 +46,12 @@ class Runtime:
     pull_secrets: PullSecretService
     clusters: ClusterService
     rotation: RotationService
+    diagnosis: DiagnosisService
     accounts: AccountService
     audit: AuditService
 
     def close(self) -> None:
+        self.probe.forget()  # warm registry connections kept for bulk checks
         self.engine.dispose()
 
 
@@ -111,12 +115,21 @@ def open_runtime(
         clock=clock,
         engine=engine,
         store=store,
+        probe=probe,
         keyring=keyring,
         registries=registries,
         checks=CheckService(store=store, registries=registries, prober=probe, clock=clock),
         orchestrators=orchestrators,
         pull_secrets=pull_secrets,
         clusters=clusters,
+        diagnosis=DiagnosisService(
+            clusters=clusters,
+            registries=registries,
+            orchestrators=orchestrators,
+            pull_secrets=pull_secrets,
+            connector=connector,
+            prober=probe,
+        ),
         rotation=RotationService(
             store=store,
             registries=registries,

@@ -9,7 +9,12 @@ import typer
 from vectis_admin.cli._context import EXIT_CODES_BY_NAME, actor, emit, runtime
 from vectis_admin.domain.manifests import Environment
 from vectis_admin.services.clusters import ClusterChanges, ClusterDraft
-from vectis_admin.web.schemas.clusters import ClusterPublic, DeploymentStatusPublic, PodPublic
+from vectis_admin.web.schemas.clusters import (
+    ClusterPublic,
+    DeploymentStatusPublic,
+    DiagnosisReport,
+    PodPublic,
+)
 
 app = typer.Typer(help="Vectis clusters: create, deploy, status, pods, logs, render, delete.")
 
@@ -185,3 +190,31 @@ def delete(
         typer.confirm(f"Delete cluster {record.name!r} and what it deployed?", abort=True)
     rt.clusters.delete(record.id, actor=actor())
     typer.echo(f"deleted cluster {record.name}")
+
+
+@app.command("diagnose")
+def diagnose(ctx: typer.Context, name: str, output: OutputOpt = "table") -> None:
+    """Why the cluster's pods cannot pull their image, with live checks and the remedy.
+
+    Exit 0 when no pull problem is found, 6 otherwise.
+    """
+    report = DiagnosisReport.of(runtime(ctx).diagnosis.diagnose(name))
+    if output == "json":
+        typer.echo(report.model_dump_json(indent=2))
+    else:
+        typer.echo(
+            f"{report.cluster}: " + ("healthy" if report.healthy else f"cause {report.cause}")
+        )
+        typer.echo(report.summary)
+        for finding in report.findings:
+            typer.echo(
+                f"  [{'ok  ' if finding['ok'] else 'FAIL'}] {finding['check']}: {finding['detail']}"
+            )
+        for pod in report.pods:
+            typer.echo(f"  pod {pod['pod']}: {pod['reason']} ({pod['cause']})")
+        if report.fix:
+            typer.echo(f"fix: {report.fix}")
+        if report.remedy:
+            typer.echo(f"remedy: {report.remedy['command']}")
+    if not report.healthy:
+        raise typer.Exit(EXIT_CODES_BY_NAME["upstream"])

@@ -13,6 +13,7 @@ from vectis_admin.services.clusters import (
     DeploymentStatus,
     PodInfo,
 )
+from vectis_admin.services.diagnosis import ClusterDiagnosis
 from vectis_admin.services.ports import ClusterRecord
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "ClusterPublic",
     "ClusterUpdate",
     "DeploymentStatusPublic",
+    "DiagnosisReport",
     "PodPublic",
 ]
 
@@ -166,3 +168,37 @@ class PodPublic(BaseModel):
     @classmethod
     def of(cls, pod: PodInfo) -> PodPublic:
         return cls(**pod.__dict__)
+
+
+class DiagnosisReport(BaseModel):
+    cluster: str
+    healthy: bool
+    cause: str | None
+    summary: str
+    fix: str
+    evidence: list[str]
+    pods: list[dict[str, str]]
+    findings: list[dict[str, str | bool]]
+    remedy: dict[str, str] | None
+
+    @classmethod
+    def of(cls, result: ClusterDiagnosis) -> DiagnosisReport:
+        return cls(
+            cluster=result.cluster,
+            healthy=result.healthy,
+            cause=result.cause.value if result.cause else None,
+            summary=result.summary,
+            fix=result.fix,
+            evidence=list(result.evidence),
+            pods=[
+                {
+                    "pod": p.pod,
+                    "reason": p.reason,
+                    "message": p.message,
+                    "cause": p.diagnosis.cause.value,
+                }
+                for p in result.pods
+            ],
+            findings=[{"check": f.check, "ok": f.ok, "detail": f.detail} for f in result.findings],
+            remedy=result.remedy.__dict__ if result.remedy else None,
+        )

@@ -5,13 +5,14 @@ from __future__ import annotations
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import PlainTextResponse
 
-from vectis_admin.web.deps import ActorDep, ClustersDep
+from vectis_admin.web.deps import ActorDep, ClustersDep, RuntimeDep
 from vectis_admin.web.schemas.clusters import (
     ClusterCreate,
     ClusterPage,
     ClusterPublic,
     ClusterUpdate,
     DeploymentStatusPublic,
+    DiagnosisReport,
     PodPublic,
 )
 
@@ -100,3 +101,9 @@ def manifests(
 ) -> str:
     """Multi-document YAML for `kubectl apply` or GitOps (works without any cluster)."""
     return clusters.render(cluster_id, include_secrets=include_secrets)
+
+
+@router.get("/{cluster_id}/diagnosis", response_model=DiagnosisReport)
+def diagnosis(cluster_id: str, runtime: RuntimeDep, _actor: ActorDep) -> DiagnosisReport:
+    """Why pods cannot pull: pod states and events classified, then live checks and a remedy."""
+    return DiagnosisReport.of(runtime.diagnosis.diagnose(cluster_id))
