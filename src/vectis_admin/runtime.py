@@ -19,6 +19,7 @@ from vectis_admin.adapters.registry.ecr import EcrTokenProvider
 from vectis_admin.adapters.registry.probe import RegistryProbe
 from vectis_admin.services.accounts import AccountService
 from vectis_admin.services.audit import AuditService
+from vectis_admin.services.best_practices import BestPracticeService
 from vectis_admin.services.checks import CheckService
 from vectis_admin.services.clusters import ClusterService
 from vectis_admin.services.diagnosis import DiagnosisService
@@ -47,6 +48,7 @@ class Runtime:
     clusters: ClusterService
     rotation: RotationService
     diagnosis: DiagnosisService
+    best_practices: BestPracticeService
     accounts: AccountService
     audit: AuditService
 
@@ -122,6 +124,9 @@ def open_runtime(
         orchestrators=orchestrators,
         pull_secrets=pull_secrets,
         clusters=clusters,
+        best_practices=BestPracticeService(
+            store=store, registries=registries, prober=probe, clock=clock
+        ),
         diagnosis=DiagnosisService(
             clusters=clusters,
             registries=registries,

@@ -68,6 +68,28 @@ def reconcile(
         raise typer.Exit(EXIT_CODES_BY_NAME["upstream"])
 
 
+@app.command()
+def check(
+    ctx: typer.Context,
+    output: Annotated[str, typer.Option("--output", "-o", help="table or json")] = "table",
+) -> None:
+    """Best-practice findings; exit 6 when a high-severity one exists (for CI gates)."""
+    import json
+
+    findings = runtime(ctx).best_practices.findings()
+    if output == "json":
+        typer.echo(
+            json.dumps([f.__dict__ | {"severity": f.severity.value} for f in findings], indent=2)
+        )
+    else:
+        for finding in findings:
+            typer.echo(f"[{finding.severity.value:6}] {finding.message}")
+            typer.echo(f"          fix: {finding.fix}")
+        typer.echo(f"{len(findings)} finding(s)")
+    if any(f.severity.value == "high" for f in findings):
+        raise typer.Exit(EXIT_CODES_BY_NAME["upstream"])
+
+
 def _display_url(url: str) -> str:
     from sqlalchemy.engine import make_url
 

@@ -12,7 +12,15 @@ from starlette.middleware.sessions import SessionMiddleware
 from vectis_admin import __version__
 from vectis_admin.background import Reconciler
 from vectis_admin.runtime import Runtime
-from vectis_admin.web.api.v1 import audit, clusters, diagnose, orchestrators, registries, tokens
+from vectis_admin.web.api.v1 import (
+    audit,
+    checks,
+    clusters,
+    diagnose,
+    orchestrators,
+    registries,
+    tokens,
+)
 from vectis_admin.web.errors import install_error_handlers
 from vectis_admin.web.pages import audit as audit_pages
 from vectis_admin.web.pages import auth, dashboard
@@ -59,7 +67,7 @@ def create_app(runtime: Runtime, *, background: bool = False) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     install_error_handlers(app)
     api = APIRouter(prefix="/api/v1")
-    for module in (registries, orchestrators, clusters, diagnose, audit, tokens):
+    for module in (registries, orchestrators, clusters, diagnose, checks, audit, tokens):
         api.include_router(module.router)
     app.include_router(api)
     for page in (auth, dashboard, registry_pages, orchestrator_pages, cluster_pages, audit_pages):
