@@ -84,8 +84,14 @@ def token_list(
 
 
 @token_app.command("revoke")
-def token_revoke(ctx: typer.Context, token_id: str) -> None:
-    runtime(ctx).accounts.revoke_token(token_id, actor=actor())
+def token_revoke(
+    ctx: typer.Context,
+    token_id: str,
+    username: Annotated[str | None, typer.Option()] = None,
+) -> None:
+    rt = runtime(ctx)
+    owner = username or rt.settings.admin_username
+    rt.accounts.revoke_token(token_id, username=owner, actor=actor())
     typer.echo(f"revoked {token_id}")
 
 

@@ -153,11 +153,14 @@ class AccountService:
         with self._store.transaction() as tx:
             return tx.users.list_tokens(username)
 
-    def revoke_token(self, token_id: str, *, actor: str) -> None:
+    def revoke_token(self, token_id: str, *, username: str, actor: str) -> ApiTokenRecord:
+        """Revoke one of `username`'s own tokens (another user's token is "not found")."""
         with self._store.transaction() as tx:
-            if not tx.users.revoke_token(token_id, at=self._now()):
+            revoked = tx.users.revoke_token(token_id, username=username, at=self._now())
+            if revoked is None:
                 raise NotFound(f"active API token {token_id!r} not found")
-            self._audit(tx, actor, "token.revoke", token_id)
+            self._audit(tx, actor, "token.revoke", token_id, {"token": revoked.name})
+        return revoked
 
     def _now(self) -> datetime:
         return self._clock.now()

@@ -423,13 +423,21 @@ class SqlUserRepository:
         ).all()
         return [self._token_record(r[0], r[1]) for r in rows]
 
-    def revoke_token(self, token_id: str, *, at: datetime) -> bool:
+    def revoke_token(self, token_id: str, *, username: str, at: datetime) -> ApiTokenRecord | None:
+        """Revoke `username`'s active token; None when it is not theirs or not active."""
+        owner = select(UserRow.id).where(UserRow.username == username).scalar_subquery()
         result = self._session.execute(
             update(ApiTokenRow)
-            .where(ApiTokenRow.id == token_id, ApiTokenRow.revoked_at.is_(None))
+            .where(
+                ApiTokenRow.id == token_id,
+                ApiTokenRow.user_id == owner,
+                ApiTokenRow.revoked_at.is_(None),
+            )
             .values(revoked_at=at)
         )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        if not result.rowcount:  # type: ignore[attr-defined]
+            return None
+        return next(t for t in self.list_tokens(username) if t.id == token_id)
 
 
 class SqlTransaction:

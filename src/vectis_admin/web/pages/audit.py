@@ -18,7 +18,6 @@ from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, Field, field_validator
 from starlette.responses import Response
 
-from vectis_admin.errors import NotFound
 from vectis_admin.services.accounts import NewToken
 from vectis_admin.services.ports import AuditEntry
 from vectis_admin.web.deps import AccountsDep, AuditDep, NowDep
@@ -249,12 +248,8 @@ def create_token(
 def revoke_token(
     request: Request, token_id: str, user: SessionUser, accounts: AccountsDep, now: NowDep
 ) -> Response:
-    # The service revokes any user's token by id; the page only offers the caller's own.
-    owned = {t.id: t.name for t in accounts.list_tokens(user)}
-    if token_id not in owned:
-        raise NotFound(f"API token {token_id!r} not found")
-    accounts.revoke_token(token_id, actor=user)
-    notice = f"Token “{owned[token_id]}” revoked: requests using it are now refused."
+    revoked = accounts.revoke_token(token_id, username=user, actor=user)
+    notice = f"Token “{revoked.name}” revoked: requests using it are now refused."
     if request.headers.get("hx-request"):
         return _tokens(request, accounts, user, now, notice=notice)
     flash(request, notice)

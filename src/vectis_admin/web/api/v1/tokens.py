@@ -23,5 +23,5 @@ def create_token(body: TokenCreate, accounts: AccountsDep, actor: ActorDep) -> T
 
 @router.delete("/{token_id}", status_code=204)
 def revoke_token(token_id: str, accounts: AccountsDep, actor: ActorDep) -> Response:
-    accounts.revoke_token(token_id, actor=actor)
+    accounts.revoke_token(token_id, username=actor, actor=actor)
     return Response(status_code=204)
