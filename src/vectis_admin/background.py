@@ -1,7 +1,9 @@
-"""The background reconciler: retries failed pull-secret writes and repairs drift.
+"""The background reconciler: refreshes short-lived tokens, retries failed pull-secret writes
+and repairs drift, through `RefreshService` (one replica at a time, by database lease).
 
-Due retries run often (each copy has its own backoff); a full reconcile, which reads every copy
-and writes only what differs, runs less often. One thread, stopped with the console.
+Passes run often (each copy has its own backoff, ECR tokens are re-minted at 2/3 of their
+life); a full pass, which reads every copy and writes only what differs, runs less often. One
+thread, stopped with the console.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import threading
 import time
 
 from vectis_admin.errors import VectisError
-from vectis_admin.services.pull_secrets import PullSecretService
+from vectis_admin.services.refresh import RefreshService
 
 __all__ = ["Reconciler"]
 
@@ -21,12 +23,12 @@ logger = logging.getLogger(__name__)
 class Reconciler:
     def __init__(
         self,
-        pull_secrets: PullSecretService,
+        refresh: RefreshService,
         *,
         due_every: float = 15.0,
         full_every: float = 300.0,
     ) -> None:
-        self._pull_secrets = pull_secrets
+        self._refresh = refresh
         self._due_every = due_every
         self._full_every = full_every
         self._stop = threading.Event()
@@ -46,12 +48,11 @@ class Reconciler:
         while not self._stop.wait(self._due_every):
             full = time.monotonic() - last_full >= self._full_every
             try:
-                reports = self._pull_secrets.reconcile(due_only=not full)
+                done = self._refresh.run_pass(full=full)
             except VectisError as exc:  # the store is down: say so, try again next round
                 logger.warning("reconcile failed: %s", exc.message)
                 continue
-            if full:
+            if full and done.ran:
                 last_full = time.monotonic()
-            pending = sum(1 for r in reports for c in r.copies if c.state.value != "synced")
-            if pending:
-                logger.info("reconcile: %d pull-secret copies still pending or in error", pending)
+            if done.failing:
+                logger.info("reconcile: %d pull-secret copies pending or in error", done.failing)

@@ -26,6 +26,7 @@ from vectis_admin.services.diagnosis import DiagnosisService
 from vectis_admin.services.orchestrators import OrchestratorService
 from vectis_admin.services.ports import Clock, KubeConnector
 from vectis_admin.services.pull_secrets import PullSecretService
+from vectis_admin.services.refresh import RefreshService
 from vectis_admin.services.registries import RegistryService
 from vectis_admin.services.rotation import RotationService
 from vectis_admin.settings import Settings
@@ -49,6 +50,7 @@ class Runtime:
     rotation: RotationService
     diagnosis: DiagnosisService
     best_practices: BestPracticeService
+    refresh: RefreshService
     accounts: AccountService
     audit: AuditService
 
@@ -124,6 +126,7 @@ def open_runtime(
         orchestrators=orchestrators,
         pull_secrets=pull_secrets,
         clusters=clusters,
+        refresh=RefreshService(store=store, pull_secrets=pull_secrets, clock=clock),
         best_practices=BestPracticeService(
             store=store, registries=registries, prober=probe, clock=clock
         ),

@@ -69,6 +69,22 @@ def reconcile(
 
 
 @app.command()
+def refresh(ctx: typer.Context) -> None:
+    """One refresh pass (for cron): re-mint short-lived tokens, retry due copies.
+
+    Exit 0 when done (or when another replica holds the lease), 6 if copies still fail.
+    """
+    done = runtime(ctx).refresh.run_pass(actor=actor())
+    if not done.ran:
+        typer.echo("another console replica is refreshing right now; nothing done")
+        return
+    writes = sum(r.writes for r in done.reports)
+    typer.echo(f"{len(done.reports)} registries refreshed, {writes} writes, {done.failing} failing")
+    if done.failing:
+        raise typer.Exit(EXIT_CODES_BY_NAME["upstream"])
+
+
+@app.command()
 def check(
     ctx: typer.Context,
     output: Annotated[str, typer.Option("--output", "-o", help="table or json")] = "table",

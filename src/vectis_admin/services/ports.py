@@ -10,7 +10,7 @@ import builtins
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -35,6 +35,7 @@ __all__ = [
     "KubeAuthMode",
     "KubeConnector",
     "KubeObject",
+    "LeaseRepository",
     "OrchestratorRecord",
     "OrchestratorRepository",
     "Page",
@@ -266,6 +267,11 @@ class SecretCopyRepository(Protocol):
     ) -> None: ...
 
 
+class LeaseRepository(Protocol):
+    def acquire(self, name: str, *, holder: str, now: datetime, ttl: timedelta) -> bool: ...
+    def release(self, name: str, *, holder: str, now: datetime) -> None: ...
+
+
 class AuditRepository(Protocol):
     def record(self, entry: AuditEntry) -> None: ...
     def list(
@@ -359,6 +365,8 @@ class Transaction(Protocol):
     def clusters(self) -> ClusterRepository: ...
     @property
     def copies(self) -> SecretCopyRepository: ...
+    @property
+    def leases(self) -> LeaseRepository: ...
     @property
     def audit(self) -> AuditRepository: ...
     @property

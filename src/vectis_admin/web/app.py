@@ -38,7 +38,7 @@ def create_app(runtime: Runtime, *, background: bool = False) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        reconciler = Reconciler(runtime.pull_secrets) if background else None
+        reconciler = Reconciler(runtime.refresh) if background else None
         if reconciler:
             reconciler.start()
         try:

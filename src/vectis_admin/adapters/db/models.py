@@ -15,6 +15,7 @@ __all__ = [
     "AuditRow",
     "Base",
     "ClusterRow",
+    "LeaseRow",
     "OrchestratorRow",
     "RegistryNamespaceRow",
     "RegistryRow",
@@ -171,6 +172,16 @@ class SecretSyncRow(Base):
     last_attempt_at: Mapped[datetime | None]
     last_success_at: Mapped[datetime | None]
     next_attempt_at: Mapped[datetime | None] = mapped_column(index=True)
+
+
+class LeaseRow(Base):
+    """A named lease: at most one console replica runs the guarded work at a time."""
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(200))
+    expires_at: Mapped[datetime]
 
 
 class AuditRow(Base):

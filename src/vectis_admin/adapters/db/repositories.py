@@ -7,7 +7,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from copy import copy
 from dataclasses import asdict, fields
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
@@ -19,6 +19,7 @@ from vectis_admin.adapters.db.models import (
     ApiTokenRow,
     AuditRow,
     ClusterRow,
+    LeaseRow,
     OrchestratorRow,
     RegistryNamespaceRow,
     RegistryRow,
@@ -285,6 +286,43 @@ class SqlSecretCopyRepository:
         self._session.flush()
 
 
+class SqlLeaseRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def acquire(self, name: str, *, holder: str, now: datetime, ttl: timedelta) -> bool:
+        """Take (or extend) the lease if it is free, expired, or already ours.
+
+        A conditional UPDATE is atomic on every backend: two replicas racing for an expired
+        lease both try, the database serialises them, and only one sees its row updated.
+        """
+        taken = self._session.execute(
+            update(LeaseRow)
+            .where(
+                LeaseRow.name == name,
+                (LeaseRow.expires_at <= now) | (LeaseRow.holder == holder),
+            )
+            .values(holder=holder, expires_at=now + ttl)
+        )
+        if taken.rowcount:  # type: ignore[attr-defined]
+            return True
+        if self._session.get(LeaseRow, name) is not None:
+            return False  # held by someone else
+        try:
+            with self._session.begin_nested():
+                self._session.add(LeaseRow(name=name, holder=holder, expires_at=now + ttl))
+        except IntegrityError:
+            return False  # another replica created it first
+        return True
+
+    def release(self, name: str, *, holder: str, now: datetime) -> None:
+        self._session.execute(
+            update(LeaseRow)
+            .where(LeaseRow.name == name, LeaseRow.holder == holder)
+            .values(expires_at=now)
+        )
+
+
 class SqlAuditRepository:
     def __init__(self, session: Session) -> None:
         self._session = session
@@ -446,6 +484,7 @@ class SqlTransaction:
         self.orchestrators = SqlOrchestratorRepository(session)
         self.clusters = SqlClusterRepository(session)
         self.copies = SqlSecretCopyRepository(session)
+        self.leases = SqlLeaseRepository(session)
         self.audit = SqlAuditRepository(session)
         self.users = SqlUserRepository(session)
 
