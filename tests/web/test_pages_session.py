@@ -69,3 +69,16 @@ def test_no_open_redirect_after_login(browser: TestClient) -> None:
     assert log_in(browser, next_url="https://evil.example/") == "/"
     browser.cookies.clear()
     assert log_in(browser, next_url="//evil.example/") == "/"
+
+
+def test_dashboard_lists_best_practice_findings(browser: TestClient, runtime: Runtime) -> None:
+    from vectis_admin.domain.registries import RegistryKind
+    from vectis_admin.services.registries import RegistryDraft
+
+    runtime.registries.create(
+        RegistryDraft(name="hub", kind=RegistryKind.DOCKER_HUB, requires_auth=False),
+        actor="test",
+    )
+    log_in(browser)
+    page = browser.get("/").text
+    assert "Best practices" in page and "pulls from Docker Hub anonymously" in page

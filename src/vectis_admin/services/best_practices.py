@@ -28,7 +28,9 @@ class BestPracticeService:
         self._prober = prober
         self._clock = clock
 
-    def findings(self) -> list[Finding]:
+    def findings(self, *, pin_digests: bool = True) -> list[Finding]:
+        """Every finding; `pin_digests` asks the registry for the digest a mutable tag is on
+        now (a network call per such cluster, so the dashboard skips it)."""
         with self._store.transaction() as tx:
             registries = tx.registries.all()
             clusters = tx.clusters.all()
@@ -56,6 +58,8 @@ class BestPracticeService:
         ]
         by_name = {c.name: c for c in clusters}
         found = evaluate(facts, cluster_facts, now=self._clock.now())
+        if not pin_digests:
+            return found
         return [self._with_digest(f, by_name, registries) for f in found]
 
     def _with_digest(

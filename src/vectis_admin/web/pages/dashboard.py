@@ -38,5 +38,6 @@ def dashboard(request: Request, user: PageUser, runtime: RuntimeDep) -> Response
             "old_credentials": old_credentials,
             "failing_checks": failing_checks,
             "max_age": CREDENTIAL_MAX_AGE_DAYS,
+            "findings": runtime.best_practices.findings(pin_digests=False),
         },
     )
