@@ -71,8 +71,10 @@ def console(tmp_path: Path) -> Iterator[Console]:
         runtime.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Browser]:
+    # Module scope: Playwright's sync API keeps an event loop running in the main thread
+    # while it lives, which other tests' asyncio.run() calls must not meet.
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
         yield browser
