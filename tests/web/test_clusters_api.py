@@ -260,3 +260,15 @@ def test_nodeport_without_load_balancer_and_leader_flag(
         p["name"]: p["leader"] for p in api.get(f"/api/v1/clusters/{cluster['id']}/pods").json()
     }
     assert flags[leader] is True and sum(flags.values()) == 1
+
+
+def test_a_pod_in_image_pull_back_off_degrades_health(
+    api: TestClient, setup: dict[str, Any], kube: Any
+) -> None:
+    cluster_id = setup["cluster"]["id"]
+    api.post(f"/api/v1/clusters/{cluster_id}/deploy")
+    kube.complete_rollout("vectis-prod", "vectis")
+    pods = api.get(f"/api/v1/clusters/{cluster_id}/pods").json()
+    kube.image_pull_failure("vectis-prod", pods[0]["name"])
+    status = api.get(f"/api/v1/clusters/{cluster_id}/deployment/status").json()
+    assert status["health"] == "DEGRADED" and status["ready_replicas"] == 2

@@ -202,7 +202,8 @@ def test_create_deploy_observe_and_delete(
 
     detail = browser.get(f"/clusters/{cluster_id}", params={"pod": names[1], "lines": 2}).text
     assert 'data-state="DEPLOYED"' in detail and "line 3" in detail  # logs without JavaScript
-    assert "ImagePullBackOff" in detail and 'data-health="HEALTHY"' in detail  # 3 replicas ready
+    # One pod cannot pull: the cluster is degraded (2 of 3 ready), whatever the Deployment says.
+    assert "ImagePullBackOff" in detail and 'data-health="DEGRADED"' in detail
     manifests = detail.split('<pre class="manifests"')[1].split("</pre>")[0]
     assert "Deployment" in manifests and f"registry-secret-{setup['registry']['id']}" in manifests
     assert ".dockerconfigjson" not in manifests and READER_PASSWORD not in detail

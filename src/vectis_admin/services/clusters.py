@@ -336,6 +336,9 @@ class ClusterService:
                 "Deployment", cluster.deployment_name, namespace=cluster.namespace
             )
             service = gateway.get("Service", cluster.deployment_name, namespace=cluster.namespace)
+            spec = self._spec(cluster, orchestrator_lb=True)
+            selector = ",".join(f"{k}={v}" for k, v in selector_labels(spec).items())
+            pods = gateway.list("Pod", namespace=cluster.namespace, label_selector=selector)
         except KubeError as exc:
             return _unknown(cluster, exc.message)
         finally:
@@ -343,7 +346,12 @@ class ClusterService:
         if deployment is None:
             return _unknown(cluster, "the Deployment is missing from the cluster")
         wanted = int(deployment.get("spec", {}).get("replicas", cluster.replicas))
-        ready = int((deployment.get("status") or {}).get("readyReplicas") or 0)
+        # The Deployment's count lags behind a pod that just fell into ImagePullBackOff; the
+        # pods themselves are the fresher truth, so the smaller of the two counts.
+        ready = min(
+            int((deployment.get("status") or {}).get("readyReplicas") or 0),
+            sum(1 for p in pods if _pod_info(p).ready),
+        )
         health: Literal["HEALTHY", "DEGRADED", "UNHEALTHY"] = (
             "HEALTHY" if wanted and ready >= wanted else "DEGRADED" if ready else "UNHEALTHY"
         )

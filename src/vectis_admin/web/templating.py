@@ -49,7 +49,9 @@ def make_templates() -> Jinja2Templates:
 
 def flash(request: Request, message: str, level: str = "success") -> None:
     """A message shown once on the next page (htmx fragments show theirs inline)."""
-    request.session.setdefault("flash", []).append({"level": level, "message": message})
+    # Assign a new list: the session only notices assignments, not in-place appends.
+    item = {"level": level, "message": message}
+    request.session["flash"] = [*request.session.get("flash", []), item]
 
 
 def render(
