@@ -7,6 +7,7 @@ ignored); a few are copied to docs/screenshots/ for the README.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import pytest
 import uvicorn
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.conftest import ADMIN_PASSWORD
 from tests.support.net import free_port
@@ -103,3 +104,36 @@ def screenshot(page: Page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def add_registry_through_the_dialog(
+    page: Page, *, name: str, host: str, password: str, test_first_with: str | None = None
+) -> None:
+    """Registries → Add Registry → fill in (generic kind, plain HTTP local registry) → Create.
+
+    With `test_first_with`, Test Connection runs first with that (wrong) password and must say
+    "credentials rejected"; then with the right one it must pass.
+    """
+    page.goto("/registries")
+    page.locator(".page-head").get_by_role("button", name="Add Registry").click()
+    dialog = page.locator("#registry-add")
+    expect(dialog).to_be_visible()
+    dialog.get_by_label(re.compile("^Name")).fill(name)
+    dialog.get_by_label("Type").select_option("generic")
+    expect(dialog.get_by_label("TLS mode")).to_be_visible()
+    dialog.get_by_label("URL").fill(host)
+    dialog.get_by_label("TLS mode").select_option("http")
+    dialog.get_by_label("Image path").fill("cpoder/vectis-server")
+    dialog.get_by_label("Default tag").fill("1.0")
+    dialog.get_by_label("User name").fill("reader")
+    result = dialog.locator("#add-test-result")
+    if test_first_with is not None:
+        dialog.get_by_label("Password").fill(test_first_with)
+        dialog.get_by_role("button", name="Test Connection").click()
+        expect(result).to_contain_text("credentials rejected")
+    dialog.get_by_label("Password").fill(password)
+    dialog.get_by_role("button", name="Test Connection").click()
+    expect(result).to_contain_text("Connection OK")
+    dialog.get_by_role("button", name="Create").click()
+    expect(dialog).to_be_hidden()
+    expect(page.locator("article.registry", has_text=name)).to_be_visible()

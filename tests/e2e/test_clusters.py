@@ -1,5 +1,7 @@
-"""Orchestrators and clusters in a real browser: add an orchestrator, create a cluster from the
-registry's own tags, deploy, watch the pods, read a pod's pull failure and logs, delete."""
+"""The seed's whole story in a real browser, against a real registry and the Kubernetes emulator:
+add a registry (a wrong password first: "credentials rejected"), add an orchestrator, create a
+cluster from the registry's own tags, deploy, watch the pods, read a pod's pull failure and
+logs, try to delete the registry (refused, naming the cluster), delete the cluster, then it."""
 
 from __future__ import annotations
 
@@ -7,14 +9,10 @@ import re
 from typing import Any
 
 import httpx
-import pytest
 from playwright.sync_api import Page, expect
 
 from tests.conftest import READER_PASSWORD, PullRegistry
-from tests.e2e.conftest import Console, log_in, screenshot
-from vectis_admin.domain.registries import RegistryKind, TlsMode
-from vectis_admin.errors import Conflict
-from vectis_admin.services.registries import RegistryDraft
+from tests.e2e.conftest import Console, add_registry_through_the_dialog, log_in, screenshot
 
 NAMESPACE = "vectis-e2e"
 
@@ -33,20 +31,14 @@ def test_orchestrator_cluster_deploy_pods_and_delete(
     page: Page, console: Console, kube: Any, pull_registry: PullRegistry
 ) -> None:
     log_in(page)
-    # The registries page belongs to another change: the registry is made through the service.
-    registry = console.runtime.registries.create(
-        RegistryDraft(
-            name="local",
-            kind=RegistryKind.GENERIC,
-            url=pull_registry.host,
-            tls_mode=TlsMode.PLAIN_HTTP,
-            image_path="cpoder/vectis-server",
-            default_tag="1.0",
-            is_default=True,
-            credentials={"username": "reader", "password": READER_PASSWORD},
-        ),
-        actor="e2e",
-    ).registry
+    add_registry_through_the_dialog(
+        page,
+        name="local",
+        host=pull_registry.host,
+        password=READER_PASSWORD,
+        test_first_with="wrong-password",
+    )
+    registry = console.runtime.registries.get("local")
 
     # --- an orchestrator through the page -------------------------------------------------
     page.goto("/orchestrators")
@@ -123,8 +115,11 @@ def test_orchestrator_cluster_deploy_pods_and_delete(
     screenshot(page, "clusters")
 
     # --- the registry cannot go while the cluster uses it; the cluster can ----------------
-    with pytest.raises(Conflict, match="paris-prod"):
-        console.runtime.registries.delete(registry.id, actor="e2e")
+    page.goto("/registries")
+    card = page.locator("article.registry", has_text="local")
+    card.get_by_role("button", name="Delete").click()
+    card.get_by_role("button", name="Delete local").click()
+    expect(page.locator("#registry-delete-error, .flash-error").first).to_contain_text("paris-prod")
     page.goto(detail_url)
     page.locator("#cluster-actions summary", has_text="Delete").click()
     page.get_by_role("button", name="Delete paris-prod").click()
@@ -132,4 +127,9 @@ def test_orchestrator_cluster_deploy_pods_and_delete(
     expect(page.locator("#flashes")).to_contain_text("Cluster paris-prod deleted")
     expect(page.get_by_role("heading", name="No Vectis cluster yet")).to_be_visible()
     assert kube.get_object("Deployment", "vectis", NAMESPACE) is None
-    console.runtime.registries.delete(registry.id, actor="e2e")
+    page.goto("/registries")
+    card = page.locator("article.registry", has_text="local")
+    card.get_by_role("button", name="Delete").click()
+    card.get_by_role("button", name="Delete local").click()
+    expect(card).to_have_count(0)
+    assert console.runtime.registries.list().total == 0
