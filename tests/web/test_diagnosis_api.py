@@ -151,3 +151,32 @@ def test_diagnose_cli(run: Run, api: TestClient, deployed: dict[str, Any]) -> No
     healthy = run("cluster", "diagnose", "prod")
     assert healthy.exit_code == 0, healthy.output
     assert "prod: healthy" in healthy.output and OLD not in healthy.output
+
+
+def test_diagnosis_panel_and_one_click_resync(
+    api: TestClient, kube: Any, deployed: dict[str, Any], runtime: Any
+) -> None:
+    from fastapi.testclient import TestClient as Browser
+
+    from tests.conftest import ADMIN_PASSWORD
+    from tests.support.pages import csrf_of, log_in
+    from vectis_admin.web.app import create_app
+
+    registry_id, cluster_id = deployed["registry"]["id"], deployed["cluster"]["id"]
+    with httpx.Client(base_url=kube.base_url, headers=kube.auth_headers, trust_env=False) as raw:
+        raw.delete(f"/api/v1/namespaces/prod/secrets/registry-secret-{registry_id}")
+    with Browser(create_app(runtime), follow_redirects=False) as browser:
+        log_in(browser, ADMIN_PASSWORD)
+        detail = browser.get(f"/clusters/{cluster_id}").text
+        assert "Pull diagnosis" in detail
+        panel = browser.get(f"/clusters/{cluster_id}/diagnosis", headers={"HX-Request": "true"})
+        assert "pull secret missing" in panel.text and "Re-sync" in panel.text
+        assert OLD not in panel.text
+        fixed = browser.post(
+            f"/clusters/{cluster_id}/remedy",
+            data={"action": "resync", "csrf_token": csrf_of(detail)},
+            headers={"HX-Request": "true"},
+        )
+        assert fixed.status_code == 200 and "No pull problem found" in fixed.text
+        refused = browser.post(f"/clusters/{cluster_id}/remedy", data={"action": "resync"})
+        assert refused.status_code == 403  # CSRF

@@ -258,3 +258,31 @@ def delete_cluster(
     name = clusters.get(cluster_id).name
     clusters.delete(cluster_id, actor=user)
     return done(request, "/clusters", f"Cluster {name} deleted, with everything Deploy created.")
+
+
+@router.get("/clusters/{cluster_id}/diagnosis")
+def cluster_diagnosis(
+    request: Request, _user: PageUser, runtime: RuntimeDep, cluster_id: str
+) -> Response:
+    """Why pods cannot pull: classified pod states, live checks, the cause and a remedy."""
+    report = runtime.diagnosis.diagnose(cluster_id)
+    return render(request, "partials/cluster_diagnosis.html", {"report": report})
+
+
+@router.post("/clusters/{cluster_id}/remedy")
+def apply_remedy(
+    request: Request, user: SessionUser, runtime: RuntimeDep, form: FormDep, cluster_id: str
+) -> Response:
+    """The one-click remedies: re-sync the pull secret, or restart the cluster."""
+    cluster = runtime.clusters.get(cluster_id)
+    action = form.get("action")
+    if action == "resync" and cluster.registry_id:
+        runtime.pull_secrets.sync_registry(cluster.registry_id, actor=user)
+    elif action == "redeploy":
+        runtime.clusters.deploy(cluster.id, force=True, actor=user)
+    else:
+        raise VectisError(f"no one-click remedy {action!r}: follow the fix shown")
+    report = runtime.diagnosis.diagnose(cluster.id)
+    return render(
+        request, "partials/cluster_diagnosis.html", {"report": report, "applied": action}
+    )
