@@ -127,3 +127,78 @@ def test_no_channel_shows_a_stored_secret(
     record = runtime.registries.get(ids[0])
     assert record.secret_ciphertext and record.secret_ciphertext.startswith("gAAAA")
     assert runtime.registries.secrets_of(record)["password"] in secrets
+
+
+def test_no_page_of_the_console_shows_a_stored_secret(
+    runtime: Runtime, kube: Any, settings: Settings
+) -> None:
+    """Every page and fragment, with registries of every kind, an orchestrator and a deployed
+    cluster in place: none shows a registry secret or the orchestrator's token."""
+    from tests.conftest import ADMIN_PASSWORD
+    from tests.support.pages import log_in
+    from vectis_admin.web.app import create_app
+    from vectis_admin.web.schemas.orchestrators import OrchestratorCreate
+    from vectis_admin.web.schemas.registries import RegistryCreate
+
+    secrets: list[str] = [kube.token]
+    registry_ids = []
+    for kind in ALL_KINDS:
+        payload = registry_payload(kind)
+        secrets += secret_texts_of(payload)
+        draft = RegistryCreate.model_validate(payload).to_draft()
+        registry_ids.append(runtime.registries.create(draft, actor="test").registry.id)
+    orchestrator, _ = runtime.orchestrators.create(
+        OrchestratorCreate.model_validate(
+            {
+                "name": "lab",
+                "kind": "K3S",
+                "auth_mode": "token",
+                "api_server_url": kube.base_url,
+                "credentials": {"token": kube.token},
+            }
+        ).to_draft(),
+        actor="test",
+    )
+    from vectis_admin.services.clusters import ClusterDraft
+
+    cluster = runtime.clusters.create(
+        ClusterDraft(
+            name="prod",
+            orchestrator=orchestrator.id,
+            deployment_name="vectis",
+            storage_host_path="/srv/v",
+            namespace="prod",
+            registry=registry_ids[1],
+        ),
+        actor="test",
+    )
+    runtime.clusters.deploy(cluster.id, actor="test")
+    kube.complete_rollout("prod", "vectis")
+    pages = [
+        "/",
+        "/registries",
+        "/registries/cards",
+        "/registries/new?kind=ghcr",
+        *(f"/registries/{rid}/edit" for rid in registry_ids),
+        "/orchestrators",
+        f"/orchestrators?edit={orchestrator.id}",
+        "/clusters",
+        "/clusters?new",
+        f"/clusters/{cluster.id}",
+        f"/clusters/{cluster.id}/status",
+        f"/clusters/{cluster.id}/pods",
+        f"/clusters/{cluster.id}/diagnosis",
+        "/audit",
+        "/tokens",
+        f"/clusters/tags?registry={registry_ids[1]}",
+    ]
+    seen = []
+    with TestClient(create_app(runtime), follow_redirects=False) as browser:
+        log_in(browser, ADMIN_PASSWORD)
+        for path in pages:
+            response = browser.get(path)
+            assert response.status_code == 200, (path, response.status_code)
+            seen.append(response.text)
+    haystack = "\n".join(seen)
+    for secret in secrets:
+        assert secret not in haystack
