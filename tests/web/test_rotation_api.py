@@ -128,3 +128,41 @@ def test_rotate_cli(run: Run, registry_server: RegistryServer) -> None:
     done = run("registry", "rotate", "private", "--password-stdin", input=NEW)
     assert done.exit_code == 0, done.output
     assert "verified" in done.output and NEW not in done.output
+
+
+def test_the_edit_dialog_verifies_new_credentials_of_a_registry_in_use(
+    api: TestClient, kube: Any, runtime: Runtime, registry_server: RegistryServer
+) -> None:
+    from tests.conftest import ADMIN_PASSWORD
+    from tests.support.pages import csrf_of, log_in
+    from vectis_admin.web.app import create_app
+
+    registry = deployed(api, kube, registry_server)
+    registry_server.set_user("puller", NEW)
+    with TestClient(create_app(runtime), follow_redirects=False) as browser:
+        log_in(browser, ADMIN_PASSWORD)
+        token = csrf_of(browser.get("/registries").text)
+        form = {
+            "csrf_token": token,
+            "name": "private",
+            "kind": "generic",
+            "url": registry_server.host,
+            "tls_mode": "http",
+            "image_path": "cpoder/vectis-server",
+            "default_tag": "1.0",
+            "requires_auth": "on",
+            "enabled": "on",
+            "username": "puller",
+            "version": str(registry["version"]),
+        }
+        wrong = browser.post(
+            f"/registries/{registry['id']}/edit", data=form | {"credentials.password": "bad-" + NEW}
+        )
+        assert wrong.status_code == 409 and "NOT stored" in wrong.text
+        assert runtime.registries.secrets_of(runtime.registries.get("private"))["password"] == OLD
+        right = browser.post(
+            f"/registries/{registry['id']}/edit", data=form | {"credentials.password": NEW}
+        )
+        assert right.status_code in (200, 303), right.text
+    assert runtime.registries.secrets_of(runtime.registries.get("private"))["password"] == NEW
+    assert copy_password(kube, registry["id"]) == NEW

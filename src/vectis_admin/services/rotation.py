@@ -69,9 +69,52 @@ class RotationService:
             raise InvalidInput.one("credentials", "must give the new credentials")
         current = self._registries.get(ref)
         changes = RegistryChanges(credentials=credentials, expected_version=current.version)
+        verified, users = self._verify(current, changes, actor=actor, login_only_ok=True)
+        saved = self._registries.update(current.id, changes, actor=actor)  # syncs every copy
+        sync = self._pull_secrets.sync_registry(saved.registry.id, actor=actor)
+        redeployed = []
+        if redeploy:
+            for cluster in users:
+                if cluster.deployment_state is DeploymentState.DEPLOYED:
+                    self._clusters.deploy(cluster.id, force=True, actor=actor)
+                    redeployed.append(cluster.name)
+        with self._store.transaction() as tx:
+            record_change(
+                tx,
+                self._clock,
+                actor,
+                "registry.rotate",
+                saved.registry,
+                {"verified_images": verified, "redeployed": redeployed, "credentials": "changed"},
+            )
+        return RotationResult(
+            registry_id=saved.registry.id,
+            verified_images=tuple(verified),
+            clusters=tuple(sorted(c.name for c in users)),
+            redeployed=tuple(redeployed),
+            sync=sync,
+        )
+
+    def verify_edit(self, ref: str, changes: RegistryChanges, *, actor: str) -> None:
+        """For an edit that brings new secrets: refuse it (409, nothing stored) if the new
+        credentials cannot pull what the registry's clusters run. Registries no cluster uses
+        are not contacted: there is nothing a wrong password could break yet."""
+        current = self._registries.get(ref)
+        self._verify(current, changes, actor=actor, login_only_ok=False)
+
+    def _verify(
+        self,
+        current: RegistryRecord,
+        changes: RegistryChanges,
+        *,
+        actor: str,
+        login_only_ok: bool,
+    ) -> tuple[list[str], list[ClusterRecord]]:
         candidate = self._registries.preview(current.id, changes)
         with self._store.transaction() as tx:
             users = tx.clusters.using_registry(current.id)
+        if not users and not login_only_ok:
+            return [], users
         images = _images_to_verify(candidate, users)
         if not images:
             images = [(None, None)]  # nothing to pull yet: prove at least that the login works
@@ -99,30 +142,7 @@ class RotationService:
                     reason="verification_failed",
                 )
             verified.append(report.image or candidate.url)
-        saved = self._registries.update(current.id, changes, actor=actor)  # syncs every copy
-        sync = self._pull_secrets.sync_registry(saved.registry.id, actor=actor)
-        redeployed = []
-        if redeploy:
-            for cluster in users:
-                if cluster.deployment_state is DeploymentState.DEPLOYED:
-                    self._clusters.deploy(cluster.id, force=True, actor=actor)
-                    redeployed.append(cluster.name)
-        with self._store.transaction() as tx:
-            record_change(
-                tx,
-                self._clock,
-                actor,
-                "registry.rotate",
-                saved.registry,
-                {"verified_images": verified, "redeployed": redeployed, "credentials": "changed"},
-            )
-        return RotationResult(
-            registry_id=saved.registry.id,
-            verified_images=tuple(verified),
-            clusters=tuple(sorted(c.name for c in users)),
-            redeployed=tuple(redeployed),
-            sync=sync,
-        )
+        return verified, users
 
 
 def _images_to_verify(

@@ -190,6 +190,14 @@ async def _draft(form: FormData) -> RegistryDraft:
     )
 
 
+def _brings_new_secret(changes: RegistryChanges) -> bool:
+    kind = changes.kind
+    if kind is None or not changes.credentials:
+        return False
+    secret = {f.name for f in kind_info(kind).credential_fields if f.secret}
+    return any(changes.credentials.get(name) for name in secret)
+
+
 async def _changes(form: FormData) -> RegistryChanges:
     """Blank secret fields mean "keep the stored value" (the service merges them)."""
     kind = _kind(_text(form, "kind"))
@@ -458,7 +466,11 @@ async def update_registry(
 ) -> Response:
     form = await request.form()
     try:
-        saved = registries.update(registry_id, await _changes(form), actor=user)
+        changes = await _changes(form)
+        if _brings_new_secret(changes):
+            # Verified rotation: new credentials must pull what the clusters run, or 409.
+            runtime.rotation.verify_edit(registry_id, changes, actor=user)
+        saved = registries.update(registry_id, changes, actor=user)
     except InvalidInput as exc:
         stored = RegistryPublic.of(registries.get(registry_id), now=now)
         typed = _typed(form, prefix="edit", action=f"/registries/{registry_id}/edit")
