@@ -82,3 +82,6 @@ def test_dashboard_lists_best_practice_findings(browser: TestClient, runtime: Ru
     log_in(browser)
     page = browser.get("/").text
     assert "Best practices" in page and "pulls from Docker Hub anonymously" in page
+    assert "<title>Dashboard · Vectis Admin</title>" in page
+    assert page.count('id="practices"') == 1
+
