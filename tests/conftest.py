@@ -181,3 +181,53 @@ def orchestrator_payload(kube: Any, name: str = "k3s-lab", **extra: Any) -> dict
         "api_server_url": kube.base_url,
         "credentials": {"token": kube.token},
     } | extra
+
+
+# --- a private htpasswd registry whose password the test can change, and a cluster using it ---
+
+PRIVATE_PASSWORD = "private-old-" + "pw-1"
+
+
+@pytest.fixture
+def private_registry() -> Iterator[Any]:
+    """A real htpasswd registry (user `puller`) holding cpoder/vectis-server:1.0."""
+    from tests.support.images import push_image
+    from tests.support.registry_server import RegistryServer
+
+    with RegistryServer(users={"puller": PRIVATE_PASSWORD}) as server:
+        with httpx.Client(auth=("puller", PRIVATE_PASSWORD), trust_env=False) as http:
+            push_image(server.url, "cpoder/vectis-server", "1.0", client=http)
+        yield server
+
+
+def deploy_private_cluster(
+    api: TestClient, kube: Any, server: Any, *, replicas: int = 1
+) -> dict[str, Any]:
+    """Orchestrator (emulator) + registry `private` + cluster `prod` in namespace prod, deployed."""
+    orchestrator = api.post("/api/v1/orchestrators", json=orchestrator_payload(kube)).json()
+    registry = api.post(
+        "/api/v1/registries",
+        json={
+            "name": "private",
+            "kind": "generic",
+            "url": server.host,
+            "tls_mode": "http",
+            "image_path": "cpoder/vectis-server",
+            "default_tag": "1.0",
+            "credentials": {"username": "puller", "password": PRIVATE_PASSWORD},
+        },
+    ).json()
+    cluster = api.post(
+        "/api/v1/clusters",
+        json={
+            "name": "prod",
+            "orchestrator": orchestrator["id"],
+            "namespace": "prod",
+            "deployment_name": "vectis",
+            "storage_host_path": "/srv/v",
+            "registry": registry["id"],
+            "replicas": replicas,
+        },
+    ).json()
+    assert api.post(f"/api/v1/clusters/{cluster['id']}/deploy").json()["state"] == "DEPLOYED"
+    return {"registry": registry, "cluster": cluster}

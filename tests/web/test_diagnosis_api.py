@@ -3,56 +3,27 @@ behind, the diagnosis names the cause, and its remedy fixes it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.conftest import Run, orchestrator_payload
-from tests.support.images import push_image
+from tests.conftest import PRIVATE_PASSWORD, Run, deploy_private_cluster
 from tests.support.registry_server import RegistryServer
 
-OLD, NEW = "diag-old-" + "pw-1", "diag-new-" + "pw-2"
+OLD, NEW = PRIVATE_PASSWORD, "diag-new-" + "pw-2"
 
 
 @pytest.fixture
-def registry_server() -> Iterator[RegistryServer]:
-    with RegistryServer(users={"puller": OLD}) as server:
-        with httpx.Client(auth=("puller", OLD), trust_env=False) as http:
-            push_image(server.url, "cpoder/vectis-server", "1.0", client=http)
-        yield server
+def registry_server(private_registry: RegistryServer) -> RegistryServer:
+    return private_registry
 
 
 @pytest.fixture
 def deployed(api: TestClient, kube: Any, registry_server: RegistryServer) -> dict[str, Any]:
-    orchestrator = api.post("/api/v1/orchestrators", json=orchestrator_payload(kube)).json()
-    registry = api.post(
-        "/api/v1/registries",
-        json={
-            "name": "private",
-            "kind": "generic",
-            "url": registry_server.host,
-            "tls_mode": "http",
-            "image_path": "cpoder/vectis-server",
-            "default_tag": "1.0",
-            "credentials": {"username": "puller", "password": OLD},
-        },
-    ).json()
-    cluster = api.post(
-        "/api/v1/clusters",
-        json={
-            "name": "prod",
-            "orchestrator": orchestrator["id"],
-            "namespace": "prod",
-            "deployment_name": "vectis",
-            "storage_host_path": "/srv/v",
-            "registry": registry["id"],
-            "replicas": 2,
-        },
-    ).json()
-    assert api.post(f"/api/v1/clusters/{cluster['id']}/deploy").json()["state"] == "DEPLOYED"
+    made = deploy_private_cluster(api, kube, registry_server, replicas=2)
+    registry, cluster = made["registry"], made["cluster"]
     kube.complete_rollout("prod", "vectis")
     pods = [p["name"] for p in api.get(f"/api/v1/clusters/{cluster['id']}/pods").json()]
     return {"registry": registry, "cluster": cluster, "pods": pods}

@@ -3,56 +3,25 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.conftest import Run, orchestrator_payload
-from tests.support.images import push_image
+from tests.conftest import PRIVATE_PASSWORD, Run, deploy_private_cluster
 from tests.support.registry_server import RegistryServer
 from vectis_admin.runtime import Runtime
 
-OLD, NEW = "old-puller-" + "pw-1", "new-puller-" + "pw-2"
+OLD, NEW = PRIVATE_PASSWORD, "new-puller-" + "pw-2"
 
 
 @pytest.fixture
-def registry_server() -> Iterator[RegistryServer]:
-    with RegistryServer(users={"puller": OLD}) as server:
-        with httpx.Client(auth=("puller", OLD), trust_env=False) as http:
-            push_image(server.url, "cpoder/vectis-server", "1.0", client=http)
-        yield server
+def registry_server(private_registry: RegistryServer) -> RegistryServer:
+    return private_registry
 
 
 def deployed(api: TestClient, kube: Any, server: RegistryServer) -> dict[str, Any]:
-    orchestrator = api.post("/api/v1/orchestrators", json=orchestrator_payload(kube)).json()
-    registry = api.post(
-        "/api/v1/registries",
-        json={
-            "name": "private",
-            "kind": "generic",
-            "url": server.host,
-            "tls_mode": "http",
-            "image_path": "cpoder/vectis-server",
-            "default_tag": "1.0",
-            "credentials": {"username": "puller", "password": OLD},
-        },
-    ).json()
-    cluster = api.post(
-        "/api/v1/clusters",
-        json={
-            "name": "prod",
-            "orchestrator": orchestrator["id"],
-            "namespace": "prod",
-            "deployment_name": "vectis",
-            "storage_host_path": "/srv/v",
-            "registry": registry["id"],
-            "replicas": 1,
-        },
-    ).json()
-    assert api.post(f"/api/v1/clusters/{cluster['id']}/deploy").json()["state"] == "DEPLOYED"
+    registry: dict[str, Any] = deploy_private_cluster(api, kube, server)["registry"]
     return registry
 
 
