@@ -21,6 +21,7 @@ from starlette.responses import Response
 from vectis_admin.services.accounts import NewToken
 from vectis_admin.services.ports import AuditEntry
 from vectis_admin.web.deps import AccountsDep, AuditDep, NowDep
+from vectis_admin.web.pages._forms import is_htmx
 from vectis_admin.web.sessions import PageUser, SessionUser
 from vectis_admin.web.templating import flash, render
 
@@ -189,7 +190,7 @@ def audit_page(
         **filters.pager(page.total),
     }
     # htmx swaps the results only; a history restore (cache miss) needs the whole page.
-    if request.headers.get("hx-request") and not request.headers.get("hx-history-restore-request"):
+    if is_htmx(request) and not request.headers.get("hx-history-restore-request"):
         # The canonical URL (no empty fields) goes into the address bar, not the raw form.
         canonical = {"HX-Push-Url": filters.url(offset=filters.offset)}
         return render(
@@ -222,7 +223,7 @@ def _tokens(
         "new": new,
         "notice": notice,
     }
-    if request.headers.get("hx-request"):
+    if is_htmx(request):
         return render(request, "partials/token_result.html", context, headers=NO_STORE)
     return render(request, "pages/tokens.html", context, headers=NO_STORE)
 
@@ -250,7 +251,7 @@ def revoke_token(
 ) -> Response:
     revoked = accounts.revoke_token(token_id, username=user, actor=user)
     notice = f"Token “{revoked.name}” revoked: requests using it are now refused."
-    if request.headers.get("hx-request"):
+    if is_htmx(request):
         return _tokens(request, accounts, user, now, notice=notice)
     flash(request, notice)
     return RedirectResponse("/tokens", status_code=303)

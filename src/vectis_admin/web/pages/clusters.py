@@ -21,7 +21,7 @@ from vectis_admin.services.clusters import ClusterService
 from vectis_admin.services.ports import DeploymentState
 from vectis_admin.web.deps import ChecksDep, ClustersDep, RegistriesDep, RuntimeDep
 from vectis_admin.web.errors import status_for
-from vectis_admin.web.pages.orchestrators import FormDep, done, field_errors, validated
+from vectis_admin.web.pages._forms import FormDep, done, field_errors, is_htmx, validated
 from vectis_admin.web.schemas.clusters import ClusterCreate, ClusterPublic
 from vectis_admin.web.sessions import PageUser, SessionUser
 from vectis_admin.web.templating import render
@@ -101,7 +101,7 @@ def create_cluster(
         record = runtime.clusters.create(draft, actor=user)
     except VectisError as exc:
         again = {"values": form, "errors": field_errors(exc)}
-        if request.headers.get("hx-request"):
+        if is_htmx(request):
             context = {**again, **_form_context(runtime)}
             return render(
                 request, "partials/cluster_form.html", context, status_code=status_for(exc)
@@ -240,7 +240,7 @@ def deploy_cluster(
     status = clusters.deploy(cluster_id, force=force, actor=user)
     cluster = status.cluster
     failed = cluster.deployment_state is DeploymentState.FAILED
-    if request.headers.get("hx-request"):
+    if is_htmx(request):
         headers = {"HX-Trigger": "pods-changed"}
         return render(request, "partials/cluster_status.html", {"status": status}, headers=headers)
     message = (
@@ -283,6 +283,4 @@ def apply_remedy(
     else:
         raise VectisError(f"no one-click remedy {action!r}: follow the fix shown")
     report = runtime.diagnosis.diagnose(cluster.id)
-    return render(
-        request, "partials/cluster_diagnosis.html", {"report": report, "applied": action}
-    )
+    return render(request, "partials/cluster_diagnosis.html", {"report": report, "applied": action})

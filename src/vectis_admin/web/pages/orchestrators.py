@@ -12,19 +12,18 @@ with the clusters pages.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated, Any, TypeVar
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
-from fastapi.responses import RedirectResponse
-from pydantic import BaseModel, ValidationError
+from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from vectis_admin.domain.orchestrators import SECRET_FIELDS, KubeAuthMode, OrchestratorKind
-from vectis_admin.errors import FieldIssue, InvalidInput, VectisError
+from vectis_admin.errors import VectisError
 from vectis_admin.services.orchestrators import OrchestratorService
 from vectis_admin.services.ports import OrchestratorRecord
 from vectis_admin.web.deps import OrchestratorsDep
 from vectis_admin.web.errors import status_for
+from vectis_admin.web.pages._forms import FormDep, done, field_errors, is_htmx, validated
 from vectis_admin.web.schemas.orchestrators import (
     OrchestratorCheckPublic,
     OrchestratorCreate,
@@ -38,7 +37,6 @@ __all__ = ["FormDep", "done", "field_errors", "router", "validated"]
 
 router = APIRouter(include_in_schema=False)
 
-_M = TypeVar("_M", bound=BaseModel)
 
 # The credential fields each authentication mode's form shows (the rest are ignored).
 MODE_FIELDS: dict[str, tuple[str, ...]] = {
@@ -49,47 +47,6 @@ MODE_FIELDS: dict[str, tuple[str, ...]] = {
 }
 _SERVER_MODES = (KubeAuthMode.TOKEN, KubeAuthMode.CERTIFICATE)
 _SWITCHES = ("skip_tls_verify", "supports_load_balancer", "enabled")
-
-
-# --- shared form helpers ----------------------------------------------------------------
-
-
-async def _form(request: Request) -> dict[str, str]:
-    form = await request.form()  # already parsed (and cached) by the CSRF check
-    return {k: v for k, v in form.items() if isinstance(v, str)}
-
-
-FormDep = Annotated[dict[str, str], Depends(_form)]
-
-
-def validated(model: type[_M], payload: Mapping[str, Any]) -> _M:
-    """Parse a form payload with the API schema; its complaints become field issues."""
-    try:
-        return model.model_validate(payload)
-    except ValidationError as exc:
-        issues = [
-            FieldIssue(".".join(str(p) for p in e["loc"]) or "form", e["msg"]) for e in exc.errors()
-        ]
-        raise InvalidInput(issues) from None
-
-
-def field_errors(exc: VectisError) -> dict[str, str]:
-    """Field name -> rule, for errors shown next to their field ("form" for the rest)."""
-    if isinstance(exc, InvalidInput):
-        errors: dict[str, str] = {}
-        for issue in exc.issues:
-            key = issue.field.removeprefix("credentials.")
-            errors[key] = f"{errors[key]}; {issue.rule}" if key in errors else issue.rule
-        return errors
-    return {"form": exc.message}
-
-
-def done(request: Request, target: str, message: str, level: str = "success") -> Response:
-    """After an action: flash and go to `target` (htmx follows HX-Redirect, forms a 303)."""
-    flash(request, message, level)
-    if request.headers.get("hx-request"):
-        return Response(status_code=204, headers={"HX-Redirect": target})
-    return RedirectResponse(target, status_code=303)
 
 
 # --- orchestrators --------------------------------------------------------------------------
@@ -168,7 +125,7 @@ def _form_again(
         "orchestrator": OrchestratorPublic.of(record) if record else None,
     }
     status = status_for(exc)
-    if request.headers.get("hx-request"):
+    if is_htmx(request):
         return render(
             request, "partials/orchestrator_form.html", {**form, **_choices()}, status_code=status
         )
@@ -225,7 +182,7 @@ def test_orchestrator(
     request: Request, user: SessionUser, orchestrators: OrchestratorsDep, orchestrator_id: str
 ) -> Response:
     report = orchestrators.test(orchestrator_id, actor=user)
-    if not request.headers.get("hx-request"):
+    if not is_htmx(request):
         level = "success" if report.ok else "error"
         return done(request, "/orchestrators", f"{report.orchestrator}: {report.message}", level)
     context = {"report": OrchestratorCheckPublic.of(report), "orchestrator_id": orchestrator_id}

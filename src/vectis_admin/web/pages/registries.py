@@ -25,6 +25,7 @@ from vectis_admin.runtime import Runtime
 from vectis_admin.services.ports import SecretCopy
 from vectis_admin.services.registries import RegistryChanges, RegistryDraft
 from vectis_admin.web.deps import ChecksDep, NowDep, RegistriesDep, RuntimeDep
+from vectis_admin.web.pages._forms import is_htmx
 from vectis_admin.web.schemas.registries import RegistryPublic
 from vectis_admin.web.sessions import PageUser, SessionUser
 from vectis_admin.web.templating import flash, render
@@ -263,10 +264,6 @@ def _edit_form(registry: RegistryPublic) -> RegistryForm:
 # --- rendering -------------------------------------------------------------------------------
 
 
-def _is_htmx(request: Request) -> bool:
-    return bool(request.headers.get("hx-request"))
-
-
 def _form_context(form: RegistryForm) -> dict[str, Any]:
     return {"form": form, "kinds": KINDS}
 
@@ -317,7 +314,7 @@ def _page(
 
 def _done(request: Request, message: str, *, level: str = "success", anchor: str = "") -> Response:
     """After an action: htmx refreshes the list and shows the flash; a form post redirects."""
-    if _is_htmx(request):
+    if is_htmx(request):
         headers = {"HX-Trigger": json.dumps({REFRESH: None, SAVED: None}), "HX-Reswap": "none"}
         context = {"oob_flashes": [{"level": level, "message": message}]}
         return render(request, "partials/registry_flash.html", context, headers=headers)
@@ -400,11 +397,11 @@ async def test_unsaved(
     try:
         report = checks.test_unsaved(await _draft(form), image=None, actor=user)
     except InvalidInput as exc:
-        if _is_htmx(request):
+        if is_htmx(request):
             context = {"issues": [(label_of(typed.kind, i.field), i.rule) for i in exc.issues]}
             return render(request, "partials/registry_check.html", context, status_code=422)
         return _page(request, runtime, now, add=typed.with_issues(exc.issues), add_open=True)
-    if _is_htmx(request):
+    if is_htmx(request):
         return render(
             request, "partials/registry_check.html", {"report": report, "marks": STATUS_MARKS}
         )
@@ -422,7 +419,7 @@ async def create_registry(
         typed = _typed(form, prefix="add", action="/registries").with_issues(exc.issues)
         return _form_error(request, runtime, now, typed)
     message, level = _saved_message("created", saved.registry.name, saved.warnings)
-    if not _is_htmx(request):
+    if not is_htmx(request):
         return _done(request, message, level=level, anchor=f"#registry-{saved.registry.id}")
     # The dialog gets a blank form back for the next registry; the list refreshes itself.
     context = _form_context(_blank_form(first=False)) | {
@@ -434,7 +431,7 @@ async def create_registry(
 
 def _form_error(request: Request, runtime: Runtime, now: datetime, typed: RegistryForm) -> Response:
     """422 with the errors next to their fields: the form alone for htmx, else the page."""
-    if _is_htmx(request):
+    if is_htmx(request):
         return render(request, "partials/registry_form.html", _form_context(typed), status_code=422)
     dialog = {"add": typed, "add_open": True} if typed.prefix == "add" else {"edit": typed}
     return _page(request, runtime, now, status_code=422, **dialog)
@@ -450,7 +447,7 @@ def edit_registry(
     now: NowDep,
 ) -> Response:
     form = _edit_form(RegistryPublic.of(registries.get(registry_id), now=now))
-    if _is_htmx(request):
+    if is_htmx(request):
         return render(request, "partials/registry_edit.html", _form_context(form))
     return _page(request, runtime, now, edit=form)
 
@@ -491,7 +488,7 @@ def test_saved(
 ) -> Response:
     """Test Connection on a card: the steps go into the card, the last-check line updates."""
     report = checks.test_saved(registry_id, image=None, actor=user)
-    if not _is_htmx(request):
+    if not is_htmx(request):
         return _page(request, runtime, now, reports={registry_id: report})
     context = {"report": report, "marks": STATUS_MARKS, "registry_id": registry_id, "now": now}
     return render(request, "partials/registry_check.html", context)
