@@ -356,3 +356,12 @@ def test_bad_tls_settings(api: TestClient, extra: dict[str, Any], field: str) ->
     response = api.post("/api/v1/registries", json=payload)
     assert response.status_code == 422
     assert field in [i["field"] for i in response.json()["issues"]]
+
+
+def test_every_broken_rule_is_reported_at_once(api: TestClient) -> None:
+    response = api.post(
+        "/api/v1/registries",
+        json={"name": " ", "kind": "generic", "url": "bad/path", "default_tag": "-x"},
+    )
+    assert response.status_code == 422
+    assert {i["field"] for i in response.json()["issues"]} >= {"name", "url", "default_tag"}

@@ -17,7 +17,7 @@ from typing import Any
 from vectis_admin.domain.checks import ProbeTarget
 from vectis_admin.domain.dockerconfig import ImportableEntry, parse_docker_config
 from vectis_admin.domain.registries import RegistryKind, TlsMode, kind_info, validate_registry
-from vectis_admin.errors import Conflict, InvalidInput, NotFound, VectisError
+from vectis_admin.errors import Conflict, FieldIssue, InvalidInput, NotFound, VectisError
 from vectis_admin.services.audit import diff_fields, record_change
 from vectis_admin.services.ports import (
     AuditEntry,
@@ -171,21 +171,31 @@ class RegistryService:
     # -- writes --------------------------------------------------------------------------
 
     def create(self, draft: RegistryDraft, *, actor: str) -> Saved:
-        name = _check_name(draft.name)
+        # Every broken rule at once: the name's, the URL's and the catalogue's.
+        issues: list[FieldIssue] = []
+        name = draft.name.strip()
+        if not name or len(name) > 100:
+            issues.append(FieldIssue("name", _NAME_RULE))
         url = draft.url or kind_info(draft.kind).default_url
         if not url:
-            raise InvalidInput.one("url", f"is required for {kind_info(draft.kind).label}")
-        checked = validate_registry(
-            kind=draft.kind,
-            url=url,
-            image_path=draft.image_path or None,
-            default_tag=draft.default_tag,
-            requires_auth=draft.requires_auth,
-            credentials=draft.credentials,
-            credentials_required=True,
-            tls_mode=draft.tls_mode,
-            ca_bundle=draft.ca_bundle,
-        )
+            issues.append(FieldIssue("url", f"is required for {kind_info(draft.kind).label}"))
+        try:
+            checked = validate_registry(
+                kind=draft.kind,
+                url=url,
+                image_path=draft.image_path or None,
+                default_tag=draft.default_tag,
+                requires_auth=draft.requires_auth,
+                credentials=draft.credentials,
+                credentials_required=True,
+                tls_mode=draft.tls_mode,
+                ca_bundle=draft.ca_bundle,
+            )
+        except InvalidInput as exc:
+            known = {i.field for i in issues}
+            raise InvalidInput(issues + [i for i in exc.issues if i.field not in known]) from None
+        if issues:
+            raise InvalidInput(issues)
         public, secret = _split_credentials(draft.kind, checked.credentials)
         now = self._clock.now()
         record = RegistryRecord(
