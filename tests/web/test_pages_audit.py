@@ -289,3 +289,17 @@ def test_every_post_needs_the_csrf_token(logged_in: TestClient, runtime: Runtime
         assert forged_header.status_code == 403
     assert [t.name for t in runtime.accounts.list_tokens("admin")] == ["keep"]
     assert runtime.accounts.authenticate_token(new.token) == "admin"  # not revoked
+
+
+def test_audit_filters_by_actor(api: TestClient, runtime: Runtime) -> None:
+    api.post("/api/v1/tokens", json={"name": "by-admin"})
+    by_admin = api.get("/api/v1/audit", params={"actor": "admin"}).json()
+    assert by_admin["total"] >= 1 and {e["actor"] for e in by_admin["items"]} == {"admin"}
+    assert api.get("/api/v1/audit", params={"actor": "nobody"}).json()["total"] == 0
+    from vectis_admin.web.app import create_app
+
+    with TestClient(create_app(runtime), follow_redirects=False) as browser:
+        log_in(browser, ADMIN_PASSWORD)
+        page = browser.get("/audit", params={"actor": "nobody"}).text
+        results = page.split('<div id="audit-results">')[1]
+        assert 'value="nobody"' in page and "token.create" not in results

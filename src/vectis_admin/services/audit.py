@@ -61,6 +61,7 @@ class AuditService:
         target_type: str | None = None,
         target_id: str | None = None,
         action: str | None = None,
+        actor: str | None = None,
         limit: int = 50,
         offset: int = 0,
     ) -> Page[AuditEntry]:
@@ -73,6 +74,7 @@ class AuditService:
                 target_type=target_type,
                 target_id=target_id,
                 action=action,
+                actor=actor,
                 limit=limit,
                 offset=offset,
             )

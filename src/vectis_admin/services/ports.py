@@ -280,6 +280,7 @@ class AuditRepository(Protocol):
         target_type: str | None,
         target_id: str | None,
         action: str | None,
+        actor: str | None = None,
         limit: int,
         offset: int,
     ) -> Page[AuditEntry]: ...

@@ -338,6 +338,7 @@ class SqlAuditRepository:
         target_type: str | None,
         target_id: str | None,
         action: str | None,
+        actor: str | None = None,
         limit: int,
         offset: int,
     ) -> Page[AuditEntry]:
@@ -348,6 +349,8 @@ class SqlAuditRepository:
             query = query.where(AuditRow.target_id == target_id)
         if action:
             query = query.where(AuditRow.action == action)
+        if actor:
+            query = query.where(AuditRow.actor == actor)
         total = self._session.scalar(select(func.count()).select_from(query.subquery())) or 0
         rows = self._session.scalars(
             query.order_by(AuditRow.id.desc()).limit(limit).offset(offset)

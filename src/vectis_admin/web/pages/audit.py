@@ -69,15 +69,18 @@ class AuditFilters(BaseModel):
 
     target_type: TargetType | None = None
     action: str | None = Field(default=None, max_length=100)
+    actor: str | None = Field(default=None, max_length=200)
     target_id: str | None = Field(default=None, max_length=100)
     limit: int = Field(default=PAGE_SIZE, ge=1, le=500)
     offset: int = Field(default=0, ge=0)
 
-    _blank = field_validator("target_type", "action", "target_id", mode="before")(_blank_to_none)
+    _blank = field_validator("target_type", "action", "actor", "target_id", mode="before")(
+        _blank_to_none
+    )
 
     @property
     def active(self) -> bool:
-        return bool(self.target_type or self.action or self.target_id)
+        return bool(self.target_type or self.action or self.actor or self.target_id)
 
     def pager(self, total: int) -> dict[str, str | None]:
         """The newer/older page URLs around this one (None at either end)."""
@@ -95,6 +98,7 @@ class AuditFilters(BaseModel):
             for k, v in (
                 ("target_type", self.target_type),
                 ("action", self.action),
+                ("actor", self.actor),
                 ("target_id", self.target_id),
             )
             if v
@@ -174,6 +178,7 @@ def audit_page(
         target_type=filters.target_type,
         target_id=filters.target_id,
         action=filters.action,
+        actor=filters.actor,
         limit=filters.limit,
         offset=filters.offset,
     )

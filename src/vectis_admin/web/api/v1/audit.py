@@ -17,11 +17,17 @@ def list_audit(
     target_type: str | None = None,
     target_id: str | None = None,
     action: str | None = None,
+    actor: str | None = None,
     limit: int = Query(default=50, ge=1, le=500),
     offset: int = Query(default=0, ge=0),
 ) -> AuditPage:
     page = audit.list(
-        target_type=target_type, target_id=target_id, action=action, limit=limit, offset=offset
+        target_type=target_type,
+        target_id=target_id,
+        action=action,
+        actor=actor,
+        limit=limit,
+        offset=offset,
     )
     return AuditPage(
         items=[AuditEntryPublic.of(e) for e in page.items],
