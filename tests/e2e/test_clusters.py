@@ -59,7 +59,7 @@ def test_orchestrator_cluster_deploy_pods_and_delete(
     expect(page.locator("#flashes")).to_contain_text("Orchestrator k3s-lab added.")
     card.get_by_role("button", name="Test Connection").click()
     expect(card.locator(".test-result")).to_contain_text("Connection OK")
-    expect(card.locator(".permissions li")).to_have_count(7)
+    expect(card.locator(".permissions li")).to_have_count(8)
     expect(card.locator("dd", has_text="passed just now")).to_be_visible()  # out of band
     screenshot(page, "orchestrators")
 

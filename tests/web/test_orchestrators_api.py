@@ -201,3 +201,13 @@ def test_connection_test_reports_version_and_rights(api: TestClient, kube: Any) 
     assert down["reachable"] is False and "unreachable" in down["message"]
     kube.resume()
     assert kube.token not in str(report) + str(denied) + str(down)
+
+
+def test_cluster_wide_volume_right_is_checked(api: TestClient, kube: Any) -> None:
+    body = create(api, orchestrator_payload(kube))
+    kube.deny("create", "persistentvolumes")
+    report = api.post(f"/api/v1/orchestrators/{body['id']}/test").json()
+    assert report["ok"] is False
+    assert "create persistentvolumes (cluster-wide)" in report["message"]
+    volume = next(p for p in report["permissions"] if p["resource"] == "persistentvolumes")
+    assert volume["namespace"] == "" and volume["allowed"] is False

@@ -47,14 +47,16 @@ __all__ = [
 _T = TypeVar("_T")
 
 # What deploying Vectis needs, checked by Test Connection (verb, resource, API group).
-REQUIRED_PERMISSIONS: tuple[tuple[str, str, str], ...] = (
-    ("create", "secrets", ""),
-    ("patch", "secrets", ""),
-    ("create", "deployments", "apps"),
-    ("patch", "deployments", "apps"),
-    ("create", "services", ""),
-    ("create", "persistentvolumeclaims", ""),
-    ("create", "roles", "rbac.authorization.k8s.io"),
+# The last flag: namespaced (checked in the namespace given) or cluster-wide.
+REQUIRED_PERMISSIONS: tuple[tuple[str, str, str, bool], ...] = (
+    ("create", "secrets", "", True),
+    ("patch", "secrets", "", True),
+    ("create", "deployments", "apps", True),
+    ("patch", "deployments", "apps", True),
+    ("create", "services", "", True),
+    ("create", "persistentvolumeclaims", "", True),
+    ("create", "roles", "rbac.authorization.k8s.io", True),
+    ("create", "persistentvolumes", "", False),  # the cluster's hostPath volume
 )
 
 
@@ -324,18 +326,25 @@ class OrchestratorService:
                 PermissionCheck(
                     verb=verb,
                     resource=resource,
-                    namespace=namespace,
+                    namespace=namespace if namespaced else "",
                     allowed=gateway.can_i(
-                        verb=verb, resource=resource, group=group, namespace=namespace
+                        verb=verb,
+                        resource=resource,
+                        group=group,
+                        namespace=namespace if namespaced else "",
                     ),
                 )
-                for verb, resource, group in REQUIRED_PERMISSIONS
+                for verb, resource, group, namespaced in REQUIRED_PERMISSIONS
             )
         except KubeError as exc:
             return _unreachable(record, namespace, exc.message, warnings)
         finally:
             gateway.close()
-        missing = [f"{p.verb} {p.resource}" for p in permissions if not p.allowed]
+        missing = [
+            f"{p.verb} {p.resource}" + ("" if p.namespace else " (cluster-wide)")
+            for p in permissions
+            if not p.allowed
+        ]
         message = (
             f"Kubernetes {version}: the console may deploy Vectis in namespace {namespace}"
             if not missing
