@@ -134,3 +134,35 @@ def test_an_expired_ecr_token_is_never_written(
 def test_refresh_cli(run: Run) -> None:
     result = run("refresh")
     assert result.exit_code == 0 and "0 registries refreshed" in result.output
+
+
+def test_the_background_reconciler_repairs_drift_by_itself(runtime: Runtime, kube: Any) -> None:
+    import time
+
+    import httpx
+
+    from vectis_admin.background import Reconciler
+
+    registry_id = place(
+        runtime,
+        kube,
+        RegistryDraft(
+            name="corp",
+            kind=RegistryKind.GENERIC,
+            url="reg.corp.example",
+            credentials={"username": "u", "password": "bg-pw-1"},
+        ),
+        ["ops"],
+    )
+    name = f"registry-secret-{registry_id}"
+    with httpx.Client(base_url=kube.base_url, headers=kube.auth_headers, trust_env=False) as raw:
+        assert raw.delete(f"/api/v1/namespaces/ops/secrets/{name}").status_code == 200
+    reconciler = Reconciler(runtime.refresh, due_every=0.05, full_every=0.0)
+    reconciler.start()
+    try:
+        deadline = time.monotonic() + 10
+        while kube.get_object("Secret", name, "ops") is None:
+            assert time.monotonic() < deadline, "the reconciler never restored the copy"
+            time.sleep(0.05)
+    finally:
+        reconciler.stop()
