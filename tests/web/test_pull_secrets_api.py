@@ -180,3 +180,22 @@ def test_bad_namespace_names_the_field(api: TestClient, kube: Any) -> None:
     )
     assert response.status_code == 422
     assert response.json()["issues"][0]["field"] == "namespace"
+
+
+def test_sync_now_from_the_registry_card(api: TestClient, kube: Any, runtime: Runtime) -> None:
+    from tests.conftest import ADMIN_PASSWORD
+    from tests.support.pages import csrf_of, log_in
+    from vectis_admin.web.app import create_app
+
+    registry_id, _ = setup(api, kube)
+    with httpx.Client(base_url=kube.base_url, headers=kube.auth_headers, trust_env=False) as raw:
+        raw.delete(f"/api/v1/namespaces/team-a/secrets/registry-secret-{registry_id}")
+    with TestClient(create_app(runtime), follow_redirects=False) as browser:
+        log_in(browser, ADMIN_PASSWORD)
+        page = browser.get("/registries").text
+        assert "Sync now" in page
+        done = browser.post(f"/registries/{registry_id}/sync", data={"csrf_token": csrf_of(page)})
+        assert done.status_code == 303
+        assert "3 copies, 1 written" in browser.get("/registries").text
+        assert browser.post(f"/registries/{registry_id}/sync", data={}).status_code == 403
+    assert secret_of(kube, registry_id, "team-a") is not None

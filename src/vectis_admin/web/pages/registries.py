@@ -24,7 +24,7 @@ from vectis_admin.errors import FieldIssue, InvalidInput
 from vectis_admin.runtime import Runtime
 from vectis_admin.services.ports import SecretCopy
 from vectis_admin.services.registries import RegistryChanges, RegistryDraft
-from vectis_admin.web.deps import ChecksDep, NowDep, RegistriesDep, RuntimeDep
+from vectis_admin.web.deps import ChecksDep, NowDep, PullSecretsDep, RegistriesDep, RuntimeDep
 from vectis_admin.web.pages._forms import is_htmx
 from vectis_admin.web.schemas.registries import RegistryPublic
 from vectis_admin.web.sessions import PageUser, SessionUser
@@ -501,6 +501,26 @@ def set_default(
     record = registries.set_default(registry_id, actor=user)
     return _done(
         request, f"{record.name} is now the default registry.", anchor=f"#registry-{record.id}"
+    )
+
+
+@router.post("/registries/{registry_id}/sync")
+def sync_now(
+    request: Request, registry_id: str, user: SessionUser, pull_secrets: PullSecretsDep
+) -> Response:
+    """Converge the pull-secret copies now (retries, drift repair) instead of waiting."""
+    report = pull_secrets.sync_registry(registry_id, actor=user)
+    failing = sum(1 for c in report.copies if c.state.value != "synced")
+    message = (
+        f"Pull secret synced: {len(report.copies)} copies, {report.writes} written."
+        if not failing
+        else f"Pull secret sync: {failing} of {len(report.copies)} copies still failing."
+    )
+    return _done(
+        request,
+        message,
+        level="success" if not failing else "warning",
+        anchor=f"#registry-{registry_id}",
     )
 
 
