@@ -231,3 +231,21 @@ def deploy_private_cluster(
     ).json()
     assert api.post(f"/api/v1/clusters/{cluster['id']}/deploy").json()["state"] == "DEPLOYED"
     return {"registry": registry, "cluster": cluster}
+
+
+def add_emulator_orchestrator(run: Run, kube: Any, name: str = "lab") -> None:
+    """`orchestrator add` (token mode) pointing at the Kubernetes emulator."""
+    result = run(
+        "orchestrator",
+        "add",
+        name,
+        "--kind",
+        "K3S",
+        "--auth",
+        "token",
+        "--server",
+        kube.base_url,
+        "--token-stdin",
+        input=kube.token,
+    )
+    assert result.exit_code == 0, result.output

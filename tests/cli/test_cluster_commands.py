@@ -5,26 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.conftest import Run
+from tests.conftest import Run, add_emulator_orchestrator
 
 
 def test_create_render_deploy_observe_delete(run: Run, kube: Any) -> None:
-    assert (
-        run(
-            "orchestrator",
-            "add",
-            "lab",
-            "--kind",
-            "K3S",
-            "--auth",
-            "token",
-            "--server",
-            kube.base_url,
-            "--token-stdin",
-            input=kube.token,
-        ).exit_code
-        == 0
-    )
+    add_emulator_orchestrator(run, kube)
     assert (
         run(
             "registry",

@@ -4,28 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.conftest import Run
+from tests.conftest import Run, add_emulator_orchestrator
 
 
 def test_namespaces_sync_and_reconcile(run: Run, kube: Any) -> None:
     for namespace in ("ops", "qa"):
         kube.ensure_namespace(namespace)
-    assert (
-        run(
-            "orchestrator",
-            "add",
-            "lab",
-            "--kind",
-            "K3S",
-            "--auth",
-            "token",
-            "--server",
-            kube.base_url,
-            "--token-stdin",
-            input=kube.token,
-        ).exit_code
-        == 0
-    )
+    add_emulator_orchestrator(run, kube)
     assert (
         run(
             "registry",
