@@ -199,3 +199,30 @@ def test_sync_now_from_the_registry_card(api: TestClient, kube: Any, runtime: Ru
         assert "3 copies, 1 written" in browser.get("/registries").text
         assert browser.post(f"/registries/{registry_id}/sync", data={}).status_code == 403
     assert secret_of(kube, registry_id, "team-a") is not None
+
+
+def test_extra_namespaces_from_the_registry_card(
+    api: TestClient, kube: Any, runtime: Runtime
+) -> None:
+    from tests.conftest import ADMIN_PASSWORD
+    from tests.support.pages import csrf_of, log_in
+    from vectis_admin.web.app import create_app
+
+    registry_id, _ = setup(api, kube)
+    with TestClient(create_app(runtime), follow_redirects=False) as browser:
+        log_in(browser, ADMIN_PASSWORD)
+        page = browser.get("/registries").text
+        assert "k3s-lab/team-a\nk3s-lab/team-b\nk3s-lab/team-c" in page  # the editor, filled
+        token = csrf_of(page)
+        saved = browser.post(
+            f"/registries/{registry_id}/namespaces",
+            data={"csrf_token": token, "namespaces": "k3s-lab/team-a\nk3s-lab/team-d\n"},
+        )
+        assert saved.status_code == 303
+        bad = browser.post(
+            f"/registries/{registry_id}/namespaces",
+            data={"csrf_token": token, "namespaces": "no-slash"},
+        )
+        assert bad.status_code == 422 and "orchestrator/namespace" in bad.text
+    assert secret_of(kube, registry_id, "team-d") is not None
+    assert secret_of(kube, registry_id, "team-b") is None

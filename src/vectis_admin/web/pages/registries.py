@@ -272,6 +272,7 @@ def _form_context(form: RegistryForm) -> dict[str, Any]:
 class Card:
     registry: RegistryPublic
     copies: list[SecretCopy]
+    extra_namespaces: list[tuple[str, str]]  # (orchestrator id, namespace)
 
     @property
     def credentials_old(self) -> bool:
@@ -282,7 +283,11 @@ class Card:
 def _list_context(runtime: Runtime, now: datetime) -> dict[str, Any]:
     """Every registry with its pull-secret copies (a console holds a handful, not thousands)."""
     cards = [
-        Card(registry=RegistryPublic.of(r, now=now), copies=runtime.pull_secrets.copies(r.id))
+        Card(
+            registry=RegistryPublic.of(r, now=now),
+            copies=runtime.pull_secrets.copies(r.id),
+            extra_namespaces=runtime.pull_secrets.extra_namespaces(r.id),
+        )
         for r in runtime.registries.list(limit=500).items
     ]
     orchestrators = {o.id: o.name for o in runtime.orchestrators.list(limit=500).items}
@@ -520,6 +525,33 @@ def sync_now(
         request,
         message,
         level="success" if not failing else "warning",
+        anchor=f"#registry-{registry_id}",
+    )
+
+
+@router.post("/registries/{registry_id}/namespaces")
+async def set_namespaces(
+    request: Request, registry_id: str, user: SessionUser, pull_secrets: PullSecretsDep
+) -> Response:
+    """Extra namespaces (one `orchestrator/namespace` per line) where the secret must exist."""
+    form = await request.form()
+    pairs = []
+    for line in _text(form, "namespaces").splitlines():
+        orchestrator, sep, namespace = line.strip().partition("/")
+        if not line.strip():
+            continue
+        if not sep:
+            raise InvalidInput.one("namespaces", f"{line.strip()!r} is not orchestrator/namespace")
+        pairs.append((orchestrator.strip(), namespace.strip()))
+    report = pull_secrets.set_extra_namespaces(registry_id, pairs, actor=user)
+    failing = sum(1 for c in report.copies if c.state.value != "synced")
+    message = f"Extra namespaces saved: {len(report.copies)} copies" + (
+        f", {failing} still failing." if failing else "."
+    )
+    return _done(
+        request,
+        message,
+        level="warning" if failing else "success",
         anchor=f"#registry-{registry_id}",
     )
 
