@@ -303,3 +303,20 @@ def test_audit_filters_by_actor(api: TestClient, runtime: Runtime) -> None:
         page = browser.get("/audit", params={"actor": "nobody"}).text
         results = page.split('<div id="audit-results">')[1]
         assert 'value="nobody"' in page and "token.create" not in results
+
+
+def test_audit_page_filters_by_day(
+    logged_in: TestClient, runtime: Runtime, clock: FakeClock
+) -> None:
+    browser = logged_in
+    add_registry(runtime, registry_payload("ghcr", name="monday"))
+    clock.advance(days=2)
+    add_registry(runtime, registry_payload("ghcr", name="wednesday"))
+    day = clock.now().date().isoformat()
+    response = browser.get("/audit", params={"since": day, "until": day})
+    assert response.status_code == 200
+    page = response.text
+    results = page.split('<div id="audit-results">')[1]
+    assert "wednesday" in results and "monday" not in results
+    assert f'value="{day}"' in page
+    assert browser.get("/audit", params={"since": "not-a-day"}).status_code == 422

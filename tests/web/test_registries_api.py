@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -365,3 +366,15 @@ def test_every_broken_rule_is_reported_at_once(api: TestClient) -> None:
     )
     assert response.status_code == 422
     assert {i["field"] for i in response.json()["issues"]} >= {"name", "url", "default_tag"}
+
+
+def test_audit_filters_by_time(api: TestClient, clock: FakeClock) -> None:
+    create(api, "ghcr", name="early")
+    clock.advance(days=2)
+    create(api, "ghcr", name="late")
+    since = (clock.now() - timedelta(days=1)).isoformat()
+    recent = api.get("/api/v1/audit", params={"since": since, "action": "registry.create"})
+    assert [e["target_name"] for e in recent.json()["items"]] == ["late"]
+    older = api.get("/api/v1/audit", params={"until": since, "action": "registry.create"})
+    assert [e["target_name"] for e in older.json()["items"]] == ["early"]
+    assert api.get("/api/v1/audit", params={"since": "yesterday"}).status_code == 422

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any, Protocol
 
 from vectis_admin.errors import InvalidInput
@@ -62,6 +63,8 @@ class AuditService:
         target_id: str | None = None,
         action: str | None = None,
         actor: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
         limit: int = 50,
         offset: int = 0,
     ) -> Page[AuditEntry]:
@@ -75,6 +78,8 @@ class AuditService:
                 target_id=target_id,
                 action=action,
                 actor=actor,
+                since=since,
+                until=until,
                 limit=limit,
                 offset=offset,
             )

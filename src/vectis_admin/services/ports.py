@@ -281,6 +281,8 @@ class AuditRepository(Protocol):
         target_id: str | None,
         action: str | None,
         actor: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
         limit: int,
         offset: int,
     ) -> Page[AuditEntry]: ...

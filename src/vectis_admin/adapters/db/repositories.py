@@ -339,6 +339,8 @@ class SqlAuditRepository:
         target_id: str | None,
         action: str | None,
         actor: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
         limit: int,
         offset: int,
     ) -> Page[AuditEntry]:
@@ -351,6 +353,10 @@ class SqlAuditRepository:
             query = query.where(AuditRow.action == action)
         if actor:
             query = query.where(AuditRow.actor == actor)
+        if since is not None:
+            query = query.where(AuditRow.at >= since)
+        if until is not None:
+            query = query.where(AuditRow.at < until)
         total = self._session.scalar(select(func.count()).select_from(query.subquery())) or 0
         rows = self._session.scalars(
             query.order_by(AuditRow.id.desc()).limit(limit).offset(offset)

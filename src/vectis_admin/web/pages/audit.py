@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any, Literal, get_args
 from urllib.parse import urlencode
 
@@ -71,16 +72,34 @@ class AuditFilters(BaseModel):
     action: str | None = Field(default=None, max_length=100)
     actor: str | None = Field(default=None, max_length=200)
     target_id: str | None = Field(default=None, max_length=100)
+    since: date | None = None  # first day shown (UTC)
+    until: date | None = None  # last day shown, included
     limit: int = Field(default=PAGE_SIZE, ge=1, le=500)
     offset: int = Field(default=0, ge=0)
 
-    _blank = field_validator("target_type", "action", "actor", "target_id", mode="before")(
-        _blank_to_none
-    )
+    _blank = field_validator(
+        "target_type", "action", "actor", "target_id", "since", "until", mode="before"
+    )(_blank_to_none)
 
     @property
     def active(self) -> bool:
-        return bool(self.target_type or self.action or self.actor or self.target_id)
+        return bool(
+            self.target_type
+            or self.action
+            or self.actor
+            or self.target_id
+            or self.since
+            or self.until
+        )
+
+    @property
+    def window(self) -> tuple[datetime | None, datetime | None]:
+        """The days as a [start, end) interval of UTC instants."""
+        start = datetime.combine(self.since, time.min, UTC) if self.since else None
+        end = (
+            datetime.combine(self.until, time.min, UTC) + timedelta(days=1) if self.until else None
+        )
+        return start, end
 
     def pager(self, total: int) -> dict[str, str | None]:
         """The newer/older page URLs around this one (None at either end)."""
@@ -100,6 +119,8 @@ class AuditFilters(BaseModel):
                 ("action", self.action),
                 ("actor", self.actor),
                 ("target_id", self.target_id),
+                ("since", self.since.isoformat() if self.since else None),
+                ("until", self.until.isoformat() if self.until else None),
             )
             if v
         }
@@ -179,6 +200,8 @@ def audit_page(
         target_id=filters.target_id,
         action=filters.action,
         actor=filters.actor,
+        since=filters.window[0],
+        until=filters.window[1],
         limit=filters.limit,
         offset=filters.offset,
     )

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Annotated
+
 from fastapi import APIRouter, Query
 
 from vectis_admin.web.deps import ActorDep, AuditDep
@@ -18,6 +21,8 @@ def list_audit(
     target_id: str | None = None,
     action: str | None = None,
     actor: str | None = None,
+    since: Annotated[datetime | None, Query(description="From this time (ISO 8601)")] = None,
+    until: Annotated[datetime | None, Query(description="Before this time (ISO 8601)")] = None,
     limit: int = Query(default=50, ge=1, le=500),
     offset: int = Query(default=0, ge=0),
 ) -> AuditPage:
@@ -26,6 +31,8 @@ def list_audit(
         target_id=target_id,
         action=action,
         actor=actor,
+        since=since,
+        until=until,
         limit=limit,
         offset=offset,
     )
