@@ -6,7 +6,7 @@ import getpass
 import json
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 from pydantic import BaseModel
@@ -27,6 +27,8 @@ __all__ = [
     "EXIT_CODES",
     "EXIT_CODES_BY_NAME",
     "MappedGroup",
+    "YesOpt",
+    "confirm",
     "actor",
     "emit",
     "exit_code_for",
@@ -58,6 +60,15 @@ class MappedGroup(TyperGroup):
         except VectisError as exc:
             typer.echo(f"error: {exc.message}", err=True)
             raise typer.Exit(exit_code_for(exc)) from None
+
+
+YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation")]
+
+
+def confirm(question: str, *, yes: bool) -> None:
+    """Ask before a destructive command (abort on "no"), unless --yes was given."""
+    if not yes:
+        typer.confirm(question, abort=True)
 
 
 def runtime(ctx: typer.Context) -> Runtime:

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from vectis_admin.cli._context import EXIT_CODES_BY_NAME, actor, emit, runtime
+from vectis_admin.cli._context import EXIT_CODES_BY_NAME, YesOpt, actor, confirm, emit, runtime
 from vectis_admin.domain.manifests import Environment
 from vectis_admin.services.clusters import ClusterChanges, ClusterDraft
 from vectis_admin.web.schemas.clusters import (
@@ -181,13 +181,12 @@ def render(
 def delete(
     ctx: typer.Context,
     name: str,
-    yes: Annotated[bool, typer.Option("--yes", "-y")] = False,
+    yes: YesOpt = False,
 ) -> None:
     """Remove every Kubernetes object Deploy created, then the cluster."""
     rt = runtime(ctx)
     record = rt.clusters.get(name)
-    if not yes:
-        typer.confirm(f"Delete cluster {record.name!r} and what it deployed?", abort=True)
+    confirm(f"Delete cluster {record.name!r} and what it deployed?", yes=yes)
     rt.clusters.delete(record.id, actor=actor())
     typer.echo(f"deleted cluster {record.name}")
 

@@ -11,7 +11,15 @@ from typing import Annotated
 
 import typer
 
-from vectis_admin.cli._context import EXIT_CODES_BY_NAME, actor, emit, read_stdin, runtime
+from vectis_admin.cli._context import (
+    EXIT_CODES_BY_NAME,
+    YesOpt,
+    actor,
+    confirm,
+    emit,
+    read_stdin,
+    runtime,
+)
 from vectis_admin.domain.orchestrators import KubeAuthMode, OrchestratorKind
 from vectis_admin.errors import InvalidInput
 from vectis_admin.services.orchestrators import OrchestratorChanges, OrchestratorDraft
@@ -187,12 +195,11 @@ def update(
 def delete(
     ctx: typer.Context,
     name: str,
-    yes: Annotated[bool, typer.Option("--yes", "-y")] = False,
+    yes: YesOpt = False,
 ) -> None:
     rt = runtime(ctx)
     record = rt.orchestrators.get(name)
-    if not yes:
-        typer.confirm(f"Delete orchestrator {record.name!r}?", abort=True)
+    confirm(f"Delete orchestrator {record.name!r}?", yes=yes)
     rt.orchestrators.delete(record.id, actor=actor())
     typer.echo(f"deleted orchestrator {record.name}")
 

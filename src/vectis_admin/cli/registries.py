@@ -11,7 +11,15 @@ from typing import Annotated
 
 import typer
 
-from vectis_admin.cli._context import EXIT_CODES_BY_NAME, actor, emit, read_stdin, runtime
+from vectis_admin.cli._context import (
+    EXIT_CODES_BY_NAME,
+    YesOpt,
+    actor,
+    confirm,
+    emit,
+    read_stdin,
+    runtime,
+)
 from vectis_admin.domain.registries import RegistryKind, TlsMode, kind_info
 from vectis_admin.errors import InvalidInput
 from vectis_admin.services.registries import RegistryChanges, RegistryDraft
@@ -222,13 +230,12 @@ def update(
 def delete(
     ctx: typer.Context,
     name: str,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation")] = False,
+    yes: YesOpt = False,
 ) -> None:
     """Delete a registry."""
     rt = runtime(ctx)
     record = rt.registries.get(name)
-    if not yes:
-        typer.confirm(f"Delete registry {record.name!r}?", abort=True)
+    confirm(f"Delete registry {record.name!r}?", yes=yes)
     rt.registries.delete(record.id, actor=actor(), expected_version=record.version)
     typer.echo(f"deleted registry {record.name}")
 
