@@ -27,6 +27,8 @@ __all__ = [
     "EXIT_CODES",
     "EXIT_CODES_BY_NAME",
     "MappedGroup",
+    "OutputOpt",
+    "check_output",
     "YesOpt",
     "confirm",
     "actor",
@@ -63,6 +65,13 @@ class MappedGroup(TyperGroup):
 
 
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation")]
+OutputOpt = Annotated[str, typer.Option("--output", "-o", help="table or json")]
+
+
+def check_output(output: str) -> str:
+    if output not in ("table", "json"):
+        raise InvalidInput.one("--output", "must be table or json")
+    return output
 
 
 def confirm(question: str, *, yes: bool) -> None:
@@ -94,6 +103,7 @@ def emit(
     columns: Sequence[tuple[str, str]],
 ) -> None:
     """Print as JSON (the API's own shapes) or as an aligned table of `columns` (key, title)."""
+    check_output(output)
     if output == "json":
         if isinstance(data, BaseModel):
             typer.echo(data.model_dump_json(indent=2))

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from vectis_admin.cli._context import actor, emit, read_stdin, runtime
+from vectis_admin.cli._context import OutputOpt, actor, emit, read_stdin, runtime
 from vectis_admin.runtime import Runtime
 from vectis_admin.web.schemas.common import AuditEntryPublic, TokenPublic
 
@@ -76,7 +76,7 @@ def token_create(
 def token_list(
     ctx: typer.Context,
     username: Annotated[str | None, typer.Option()] = None,
-    output: Annotated[str, typer.Option("--output", "-o")] = "table",
+    output: OutputOpt = "table",
 ) -> None:
     rt = runtime(ctx)
     tokens = rt.accounts.list_tokens(username or rt.settings.admin_username)
@@ -110,7 +110,7 @@ def audit_list(
     action: Annotated[str | None, typer.Option()] = None,
     target_type: Annotated[str | None, typer.Option()] = None,
     limit: int = 50,
-    output: Annotated[str, typer.Option("--output", "-o")] = "table",
+    output: OutputOpt = "table",
 ) -> None:
     """Newest first."""
     page = runtime(ctx).audit.list(action=action, target_type=target_type, limit=limit)

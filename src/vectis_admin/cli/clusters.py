@@ -6,7 +6,15 @@ from typing import Annotated
 
 import typer
 
-from vectis_admin.cli._context import EXIT_CODES_BY_NAME, YesOpt, actor, confirm, emit, runtime
+from vectis_admin.cli._context import (
+    EXIT_CODES_BY_NAME,
+    OutputOpt,
+    YesOpt,
+    actor,
+    confirm,
+    emit,
+    runtime,
+)
 from vectis_admin.domain.manifests import Environment
 from vectis_admin.services.clusters import ClusterChanges, ClusterDraft
 from vectis_admin.web.schemas.clusters import (
@@ -18,7 +26,6 @@ from vectis_admin.web.schemas.clusters import (
 
 app = typer.Typer(help="Vectis clusters: create, deploy, status, pods, logs, render, delete.")
 
-OutputOpt = Annotated[str, typer.Option("--output", "-o", help="table or json")]
 COLUMNS = [
     ("name", "NAME"),
     ("environment", "ENV"),

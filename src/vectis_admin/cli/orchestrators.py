@@ -13,6 +13,7 @@ import typer
 
 from vectis_admin.cli._context import (
     EXIT_CODES_BY_NAME,
+    OutputOpt,
     YesOpt,
     actor,
     confirm,
@@ -27,7 +28,6 @@ from vectis_admin.web.schemas.orchestrators import OrchestratorCheckPublic, Orch
 
 app = typer.Typer(help="Orchestrators: the Kubernetes clusters Vectis is deployed to.")
 
-OutputOpt = Annotated[str, typer.Option("--output", "-o", help="table or json")]
 COLUMNS = [
     ("name", "NAME"),
     ("kind", "KIND"),

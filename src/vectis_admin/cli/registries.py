@@ -13,8 +13,10 @@ import typer
 
 from vectis_admin.cli._context import (
     EXIT_CODES_BY_NAME,
+    OutputOpt,
     YesOpt,
     actor,
+    check_output,
     confirm,
     emit,
     read_stdin,
@@ -29,7 +31,6 @@ from vectis_admin.web.schemas.sync import SyncPublic
 
 app = typer.Typer(help="Container registries: add, list, show, update, delete, set default.")
 
-OutputOpt = Annotated[str, typer.Option("--output", "-o", help="table or json")]
 COLUMNS = [
     ("name", "NAME"),
     ("kind", "KIND"),
@@ -41,12 +42,6 @@ COLUMNS = [
     ("is_default", "DEFAULT"),
     ("credential_age_days", "CRED AGE (d)"),
 ]
-
-
-def _check_output(output: str) -> str:
-    if output not in ("table", "json"):
-        raise InvalidInput.one("--output", "must be table or json")
-    return output
 
 
 def _secret_values(kind: RegistryKind, *, from_stdin: bool, prompt: bool) -> dict[str, str]:
@@ -111,7 +106,7 @@ def add(
     output: OutputOpt = "table",
 ) -> None:
     """Register a container registry (its credentials are stored encrypted)."""
-    _check_output(output)
+    check_output(output)
     credentials = (
         {}
         if no_auth
@@ -153,7 +148,7 @@ def list_(
     output: OutputOpt = "table",
 ) -> None:
     """List registries."""
-    _check_output(output)
+    check_output(output)
     rt = runtime(ctx)
     page = rt.registries.list(kind=kind, enabled=enabled, limit=limit, offset=offset)
     now = rt.clock.now()
@@ -163,7 +158,7 @@ def list_(
 @app.command("show")
 def show(ctx: typer.Context, name: str, output: OutputOpt = "table") -> None:
     """Show one registry (by name or id); secrets are never shown."""
-    _check_output(output)
+    check_output(output)
     rt = runtime(ctx)
     public = RegistryPublic.of(rt.registries.get(name), now=rt.clock.now())
     if output == "json":
@@ -197,7 +192,7 @@ def update(
     output: OutputOpt = "table",
 ) -> None:
     """Change a registry; credentials not given are kept."""
-    _check_output(output)
+    check_output(output)
     rt = runtime(ctx)
     current = rt.registries.get(name)
     credentials = {
@@ -284,7 +279,7 @@ def test(
 
     Exits 0 when every step passed (warnings allowed), 6 when a step failed.
     """
-    _check_output(output)
+    check_output(output)
     report = CheckReportPublic.of(runtime(ctx).checks.test_saved(name, image=image, actor=actor()))
     if output == "json":
         typer.echo(report.model_dump_json(indent=2))
@@ -310,7 +305,7 @@ def tags(
     output: OutputOpt = "table",
 ) -> None:
     """List the image's tags, read from the registry itself."""
-    _check_output(output)
+    check_output(output)
     page = TagPage.of(
         runtime(ctx).checks.tags(name, image_path=image_path), limit=limit, offset=offset
     )
@@ -326,7 +321,7 @@ def tags(
 @app.command("sync")
 def sync(ctx: typer.Context, name: str, output: OutputOpt = "table") -> None:
     """Converge the registry's pull-secret copies now and show their state. Exit 6 if any fail."""
-    _check_output(output)
+    check_output(output)
     rt = runtime(ctx)
     report = SyncPublic.of_report(
         rt.pull_secrets.sync_registry(rt.registries.get(name).id, actor=actor())
@@ -348,7 +343,7 @@ def namespaces(
     output: OutputOpt = "table",
 ) -> None:
     """Show, or replace, the extra namespaces where the registry's pull secret must exist."""
-    _check_output(output)
+    check_output(output)
     rt = runtime(ctx)
     if set_ is None and not clear:
         for orchestrator, namespace in rt.pull_secrets.extra_namespaces(name):
